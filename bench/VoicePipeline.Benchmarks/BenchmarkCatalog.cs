@@ -1,0 +1,20 @@
+namespace VoicePipeline.Benchmarks;
+
+/// <summary>A hot-path measurement that reports its figure beside the physical limit measured in the same run.</summary>
+internal interface IHotPathBenchmark
+{
+    /// <summary>The verb on the command line.</summary>
+    string Name { get; }
+
+    /// <summary>Runs the measurement; with <paramref name="json"/>, prints one JSON line last.</summary>
+    Task<int> RunAsync(bool json, string[] args);
+}
+
+internal static class BenchmarkCatalog
+{
+    public static IEnumerable<IHotPathBenchmark> All()
+    {
+        // One line per benchmark; each lives in its own file.
+        yield break;
+    }
+}

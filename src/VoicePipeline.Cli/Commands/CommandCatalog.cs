@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace VoicePipeline.Cli.Commands;
+
+/// <summary>Every <c>vp</c> subcommand, in the order <c>--help</c> lists them.</summary>
+internal static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        // One line per command; each command lives in its own file in this folder.
+        yield break;
+    }
+}

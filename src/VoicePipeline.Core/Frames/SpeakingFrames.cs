@@ -1,0 +1,33 @@
+namespace VoicePipeline.Frames;
+
+/// <summary>
+/// The VAD confirmed the user started speaking. <see cref="Timestamp"/> is the audio time of confirmation;
+/// speech really began <see cref="StartSecs"/> earlier.
+/// </summary>
+public sealed class UserStartedSpeakingFrame : SystemFrame
+{
+    /// <summary>Gets the audio time (since the stream started) at which the VAD confirmed speech.</summary>
+    public TimeSpan Timestamp { get; init; }
+
+    /// <summary>Gets how many seconds of speech the VAD waited for before confirming.</summary>
+    public double StartSecs { get; init; }
+
+    /// <summary>Gets the audio time at which speech really began.</summary>
+    public TimeSpan SpeechStart => Timestamp - TimeSpan.FromSeconds(StartSecs);
+}
+
+/// <summary>
+/// The VAD confirmed the user stopped speaking. <see cref="Timestamp"/> is the audio time of confirmation;
+/// speech really ended <see cref="StopSecs"/> earlier.
+/// </summary>
+public sealed class UserStoppedSpeakingFrame : SystemFrame
+{
+    /// <summary>Gets the audio time (since the stream started) at which the VAD confirmed silence.</summary>
+    public TimeSpan Timestamp { get; init; }
+
+    /// <summary>Gets how many seconds of silence the VAD waited for before confirming.</summary>
+    public double StopSecs { get; init; }
+
+    /// <summary>Gets the audio time at which speech really ended.</summary>
+    public TimeSpan SpeechEnd => Timestamp - TimeSpan.FromSeconds(StopSecs);
+}

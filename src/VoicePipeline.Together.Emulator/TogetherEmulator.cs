@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using VoicePipeline.Together.Emulator.Realtime;
+using VoicePipeline.Together.Emulator.Speech;
+using VoicePipeline.Together.Emulator.Transcriptions;
+
+namespace VoicePipeline.Together.Emulator;
+
+/// <summary>
+/// A local Together-compatible server on Kestrel, for development and tests only: realtime transcription,
+/// batch transcription, text-to-speech and voices, backed by offline engines.
+/// </summary>
+public sealed class TogetherEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TogetherEmulator(WebApplication app, TogetherEmulatorOptions options, Uri baseUrl)
+    {
+        _app = app;
+        Options = options;
+        BaseUrl = baseUrl;
+    }
+
+    /// <summary>Gets the options the emulator runs with.</summary>
+    public TogetherEmulatorOptions Options { get; }
+
+    /// <summary>Gets the API base URL clients use, for example <c>http://127.0.0.1:5123/v1</c>.</summary>
+    public Uri BaseUrl { get; }
+
+    /// <summary>Starts an emulator and returns once it accepts connections.</summary>
+    public static async Task<TogetherEmulator> StartAsync(TogetherEmulatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new TogetherEmulatorOptions();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(options.LoggerFactory);
+        builder.WebHost.UseKestrel().UseUrls($"http://{options.Host}:{options.Port}");
+        var app = builder.Build();
+        app.UseWebSockets();
+        var v1 = app.MapGroup("/v1");
+        v1.MapRealtimeTranscription(options);
+        v1.MapTranscriptions(options);
+        v1.MapSpeech(options);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new TogetherEmulator(app, options, new Uri(address.TrimEnd('/') + "/v1"));
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace VoicePipeline.Together.Emulator;
+
+/// <summary>Settings of a <see cref="TogetherEmulator"/>. A development and test tool, not a production server.</summary>
+public sealed class TogetherEmulatorOptions
+{
+    /// <summary>Gets or sets the address to listen on. Loopback by default.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Gets or sets the port; 0 picks a free one.</summary>
+    public int Port { get; set; }
+
+    /// <summary>Gets or sets the API key clients must present; null accepts any non-empty key.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Gets or sets the clock the emulator uses.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Gets or sets the logger factory.</summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
+}

@@ -1,0 +1,44 @@
+namespace VoicePipeline.Together.Client;
+
+/// <summary>Connection settings shared by every Together AI client and service.</summary>
+public sealed class TogetherClientOptions
+{
+    /// <summary>The public Together AI API base URL.</summary>
+    public static readonly Uri DefaultBaseUrl = new("https://api.together.ai/v1");
+
+    /// <summary>The name of the environment variable that holds the API key.</summary>
+    public const string ApiKeyEnvironmentVariable = "TOGETHER_API_KEY";
+
+    /// <summary>Gets or sets the API key sent as a Bearer token. Never logged.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Gets or sets the API base URL (for example <c>https://api.together.ai/v1</c> or an emulator's URL).</summary>
+    public Uri BaseUrl { get; set; } = DefaultBaseUrl;
+
+    /// <summary>Gets or sets the clock used for timeouts, backoff and metrics.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Creates a copy of these options.</summary>
+    public TogetherClientOptions Clone() => (TogetherClientOptions)MemberwiseClone();
+
+    /// <summary>Builds an absolute URL for <paramref name="relativePath"/> below <see cref="BaseUrl"/>.</summary>
+    /// <param name="relativePath">A path such as <c>audio/transcriptions</c>, with an optional query string.</param>
+    /// <param name="webSocket">When true, <c>http</c> maps to <c>ws</c> and <c>https</c> to <c>wss</c>.</param>
+    public Uri BuildUri(string relativePath, bool webSocket = false)
+    {
+        ArgumentNullException.ThrowIfNull(relativePath);
+        var baseText = BaseUrl.AbsoluteUri.TrimEnd('/');
+        var builder = new UriBuilder(new Uri(baseText + "/" + relativePath.TrimStart('/')));
+        if (webSocket)
+        {
+            builder.Scheme = builder.Scheme switch
+            {
+                "https" or "wss" => "wss",
+                "http" or "ws" => "ws",
+                _ => throw new ArgumentException($"Unsupported base URL scheme '{builder.Scheme}'.", nameof(relativePath)),
+            };
+            builder.Port = BaseUrl.IsDefaultPort ? -1 : BaseUrl.Port;
+        }
+        return builder.Uri;
+    }
+}
