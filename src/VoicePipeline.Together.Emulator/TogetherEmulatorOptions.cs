@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using VoicePipeline.Together.Emulator.Recognition;
 
 namespace VoicePipeline.Together.Emulator;
 
@@ -17,6 +18,11 @@ public sealed class TogetherEmulatorOptions
 
     /// <summary>Gets or sets the clock the emulator uses.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Gets or sets the speech recognizer behind transcription endpoints. Null selects the default offline engine.
+    /// </summary>
+    public IStreamingRecognizerFactory? Recognizer { get; set; }
 
     /// <summary>Gets or sets the logger factory.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
