@@ -1,0 +1,340 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using VoicePipeline.Frames;
+using VoicePipeline.Metrics;
+
+namespace VoicePipeline.Processors;
+
+/// <summary>
+/// A stage of a pipeline. Each processor owns an input queue and two loops on <see cref="System.Threading.Channels"/>:
+/// the input loop handles system frames as soon as they arrive (ahead of queued work), the process loop handles data
+/// and control frames in order. An <see cref="InterruptionFrame"/> cancels the process loop's in-flight work and drops
+/// its queued interruptible frames. Exceptions never escape: they become <see cref="ErrorFrame"/>s pushed upstream.
+/// </summary>
+public abstract class FrameProcessor : IAsyncDisposable
+{
+    private static long s_instances;
+
+    private readonly Channel<QueuedFrame> _input;
+    private readonly Channel<QueuedFrame> _process;
+    private InterruptionEpoch _epoch = new();
+    private long _sequence;
+    private CancellationTokenSource? _lifetime;
+    private Task? _loops;
+    private FrameProcessorSetup _setup = FrameProcessorSetup.Default;
+    private volatile bool _cancelled;
+    private long _ttfbStart;
+    private long _processingStart;
+    private int _state; // 0 new, 1 running, 2 cleaned up
+
+    /// <summary>Initializes a processor.</summary>
+    /// <param name="name">A name for logs and metrics; defaults to the type name and an instance number.</param>
+    protected FrameProcessor(string? name = null)
+    {
+        Name = name ?? $"{GetType().Name}#{Interlocked.Increment(ref s_instances)}";
+        _input = Channel.CreateUnboundedPrioritized(new UnboundedPrioritizedChannelOptions<QueuedFrame>
+        {
+            Comparer = QueuedFrameComparer.Instance,
+            SingleReader = true,
+        });
+        _process = Channel.CreateUnbounded<QueuedFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        Logger = NullLogger.Instance;
+    }
+
+    /// <summary>Gets the processor's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Gets the processor frames are pushed to downstream, if linked.</summary>
+    public FrameProcessor? Next { get; private set; }
+
+    /// <summary>Gets the processor frames are pushed to upstream, if linked.</summary>
+    public FrameProcessor? Previous { get; private set; }
+
+    /// <summary>Gets the clock of the pipeline this processor runs in.</summary>
+    protected TimeProvider TimeProvider => _setup.TimeProvider;
+
+    /// <summary>Gets the processor's logger (a no-op logger until set up).</summary>
+    protected ILogger Logger { get; private set; }
+
+    /// <summary>Gets the <see cref="Frames.StartFrame"/> this processor received, once started.</summary>
+    protected StartFrame? StartFrame { get; private set; }
+
+    /// <summary>Gets or sets the model name reported with this processor's metrics.</summary>
+    protected string? MetricsModel { get; set; }
+
+    /// <summary>Links <paramref name="next"/> after this processor: downstream pushes go to it, its upstream pushes come here.</summary>
+    /// <returns><paramref name="next"/>, so links can be chained.</returns>
+    public FrameProcessor Link(FrameProcessor next)
+    {
+        ArgumentNullException.ThrowIfNull(next);
+        Next = next;
+        next.Previous = this;
+        return next;
+    }
+
+    /// <summary>Prepares the processor to run: takes the pipeline's clock and logging, starts its loops.</summary>
+    public virtual ValueTask SetupAsync(FrameProcessorSetup setup, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+            throw new InvalidOperationException($"{Name} was already set up; a processor runs in one pipeline once.");
+        _setup = setup;
+        Logger = setup.LoggerFactory.CreateLogger(GetType());
+        _lifetime = new CancellationTokenSource();
+        _loops = Task.WhenAll(
+            Task.Run(() => RunInputLoopAsync(_lifetime.Token), CancellationToken.None),
+            Task.Run(RunProcessLoopAsync, CancellationToken.None));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Stops the processor: cancels in-flight work, ends its loops and waits for them at most the setup's shutdown
+    /// timeout. A processor that ignores cancellation is reported and abandoned, never waited on forever.
+    /// Overrides release their own resources and call the base.
+    /// </summary>
+    public virtual async ValueTask CleanupAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 2) != 1)
+            return;
+        _input.Writer.TryComplete();
+        _process.Writer.TryComplete();
+        Volatile.Read(ref _epoch).Cancel();
+        await _lifetime!.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loops!.WaitAsync(_setup.ShutdownTimeout, _setup.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            ProcessorLog.Stuck(Logger, Name, _setup.ShutdownTimeout);
+            _setup.OnStuckProcessor?.Invoke(this);
+        }
+    }
+
+    /// <summary>Queues a frame for this processor. Called by the linked processors and by pipeline tasks.</summary>
+    public virtual ValueTask QueueFrameAsync(Frame frame, FrameDirection direction = FrameDirection.Downstream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        _input.Writer.TryWrite(new QueuedFrame(frame, direction, Interlocked.Increment(ref _sequence), Volatile.Read(ref _epoch)));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Called when the <see cref="Frames.StartFrame"/> arrives, before it is pushed on. Connect, allocate, configure here.</summary>
+    protected virtual ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Called when the <see cref="EndFrame"/> is reached, after every frame queued before it, before it is pushed on. Flush here.</summary>
+    protected virtual ValueTask OnEndAsync(EndFrame frame, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>Called when a <see cref="CancelFrame"/> arrives, before it is pushed on. Stop at once here.</summary>
+    protected virtual ValueTask OnCancelAsync(CancelFrame frame, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Processes one frame. Sees every frame except start, end and cancel (see the On*Async hooks). The default pushes
+    /// the frame on in the same direction; overrides handle their frames and call the base for the rest.
+    /// </summary>
+    /// <param name="frame">The frame.</param>
+    /// <param name="direction">The direction it travels.</param>
+    /// <param name="cancellationToken">Cancelled by an interruption (for data and control frames) or at shutdown.</param>
+    protected virtual ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+        => PushFrameAsync(frame, direction, cancellationToken);
+
+    /// <summary>Pushes a frame to the next processor (downstream) or the previous one (upstream).</summary>
+    protected ValueTask PushFrameAsync(Frame frame, FrameDirection direction = FrameDirection.Downstream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        var target = direction == FrameDirection.Downstream ? Next : Previous;
+        if (_setup.Observers is { } observers)
+            observers.OnFramePushed(this, target, frame, direction);
+        if (target is null)
+        {
+            ProcessorLog.NoTarget(Logger, Name, frame.Name, direction);
+            return ValueTask.CompletedTask;
+        }
+        return target.QueueFrameAsync(frame, direction, cancellationToken);
+    }
+
+    /// <summary>Pushes an <see cref="ErrorFrame"/> upstream.</summary>
+    protected ValueTask PushErrorAsync(string message, Exception? exception = null, ErrorCategory category = ErrorCategory.Unknown, bool fatal = false, CancellationToken cancellationToken = default)
+    {
+        VoicePipelineTelemetry.Errors.Add(1, new KeyValuePair<string, object?>("processor", GetType().Name), new KeyValuePair<string, object?>("category", category.ToString()));
+        return PushFrameAsync(new ErrorFrame(message, exception, category, fatal) { Processor = Name }, FrameDirection.Upstream, cancellationToken);
+    }
+
+    /// <summary>Starts measuring time to first byte.</summary>
+    protected void StartTtfbMetrics() => _ttfbStart = TimeProvider.GetTimestamp();
+
+    /// <summary>Stops measuring time to first byte and reports it (a no-op when not started).</summary>
+    protected ValueTask StopTtfbMetricsAsync(CancellationToken cancellationToken = default)
+    {
+        var start = Interlocked.Exchange(ref _ttfbStart, 0);
+        if (start == 0)
+            return ValueTask.CompletedTask;
+        var value = TimeProvider.GetElapsedTime(start);
+        VoicePipelineTelemetry.Ttfb.Record(value.TotalSeconds, ProcessorTag);
+        return StartFrame?.EnableMetrics == true
+            ? PushFrameAsync(new MetricsFrame(new TtfbMetricsData(Name, value, MetricsModel)), FrameDirection.Downstream, cancellationToken)
+            : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Starts measuring processing time.</summary>
+    protected void StartProcessingMetrics() => _processingStart = TimeProvider.GetTimestamp();
+
+    /// <summary>Stops measuring processing time and reports it (a no-op when not started).</summary>
+    protected ValueTask StopProcessingMetricsAsync(CancellationToken cancellationToken = default)
+    {
+        var start = Interlocked.Exchange(ref _processingStart, 0);
+        if (start == 0)
+            return ValueTask.CompletedTask;
+        var value = TimeProvider.GetElapsedTime(start);
+        VoicePipelineTelemetry.ProcessingTime.Record(value.TotalSeconds, ProcessorTag);
+        return StartFrame?.EnableMetrics == true
+            ? PushFrameAsync(new MetricsFrame(new ProcessingMetricsData(Name, value, MetricsModel)), FrameDirection.Downstream, cancellationToken)
+            : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Reports a time to final segment (end of speech to final transcript).</summary>
+    protected ValueTask ReportTtfsAsync(TimeSpan value, CancellationToken cancellationToken = default)
+    {
+        VoicePipelineTelemetry.Ttfs.Record(value.TotalSeconds, ProcessorTag);
+        return StartFrame?.EnableMetrics == true
+            ? PushFrameAsync(new MetricsFrame(new TtfsMetricsData(Name, value, MetricsModel)), FrameDirection.Downstream, cancellationToken)
+            : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Reports usage (audio seconds, characters, tokens).</summary>
+    protected ValueTask ReportUsageAsync(UsageMetricsData usage, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        VoicePipelineTelemetry.RecordUsage(usage, ProcessorTag);
+        return StartFrame?.EnableUsageMetrics == true
+            ? PushFrameAsync(new MetricsFrame(usage), FrameDirection.Downstream, cancellationToken)
+            : ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await CleanupAsync().ConfigureAwait(false);
+        await DisposeAsyncCore().ConfigureAwait(false);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the processor's own resources. Called once by <see cref="DisposeAsync"/>, after cleanup.</summary>
+    protected virtual ValueTask DisposeAsyncCore() => ValueTask.CompletedTask;
+
+    private KeyValuePair<string, object?> ProcessorTag => new("processor", GetType().Name);
+
+    private async Task RunInputLoopAsync(CancellationToken lifetime)
+    {
+        var reader = _input.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (item.Frame is SystemFrame)
+                {
+                    await HandleSystemFrameAsync(item.Frame, item.Direction, lifetime).ConfigureAwait(false);
+                }
+                else if (!_cancelled && (item.Frame is IUninterruptibleFrame || ReferenceEquals(item.Epoch, Volatile.Read(ref _epoch))))
+                {
+                    _process.Writer.TryWrite(item);
+                }
+            }
+        }
+    }
+
+    private async Task RunProcessLoopAsync()
+    {
+        var reader = _process.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                if (_cancelled)
+                    continue;
+                var current = Volatile.Read(ref _epoch);
+                if (item.Frame is not IUninterruptibleFrame && !ReferenceEquals(item.Epoch, current))
+                    continue; // queued before an interruption
+                var token = item.Frame is IUninterruptibleFrame ? current.Token : item.Epoch.Token;
+                if (item.Frame is EndFrame && item.Direction == FrameDirection.Downstream)
+                {
+                    await RunGuardedAsync(Hook.End, item.Frame, item.Direction, token).ConfigureAwait(false);
+                    await PushFrameAsync(item.Frame, item.Direction, CancellationToken.None).ConfigureAwait(false);
+                }
+                else
+                {
+                    await RunGuardedAsync(Hook.Process, item.Frame, item.Direction, token).ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    private async ValueTask HandleSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken lifetime)
+    {
+        switch (frame)
+        {
+            case StartFrame start when direction == FrameDirection.Downstream:
+                StartFrame = start;
+                await RunGuardedAsync(Hook.Start, frame, direction, lifetime).ConfigureAwait(false);
+                await PushFrameAsync(frame, direction, CancellationToken.None).ConfigureAwait(false);
+                break;
+            case CancelFrame when direction == FrameDirection.Downstream:
+                _cancelled = true;
+                Volatile.Read(ref _epoch).Cancel();
+                await RunGuardedAsync(Hook.Cancel, frame, direction, lifetime).ConfigureAwait(false);
+                await PushFrameAsync(frame, direction, CancellationToken.None).ConfigureAwait(false);
+                break;
+            case InterruptionFrame:
+                Interlocked.Exchange(ref _epoch, new InterruptionEpoch()).Cancel();
+                ProcessorLog.Interrupted(Logger, Name);
+                await RunGuardedAsync(Hook.Process, frame, direction, lifetime).ConfigureAwait(false);
+                break;
+            default:
+                await RunGuardedAsync(Hook.Process, frame, direction, lifetime).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <summary>Runs a hook so that nothing escapes: cancellation is expected, any other exception becomes an ErrorFrame.</summary>
+    private async ValueTask RunGuardedAsync(Hook hook, Frame frame, FrameDirection direction, CancellationToken token)
+    {
+        try
+        {
+            var work = hook switch
+            {
+                Hook.Start => OnStartAsync((StartFrame)frame, token),
+                Hook.End => OnEndAsync((EndFrame)frame, token),
+                Hook.Cancel => OnCancelAsync((CancelFrame)frame, token),
+                _ => ProcessFrameAsync(frame, direction, token),
+            };
+            await work.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Interrupted or shutting down: the work was abandoned on purpose.
+        }
+#pragma warning disable CA1031 // A processor must never let an exception escape: it becomes an ErrorFrame.
+        catch (Exception exception)
+        {
+            ProcessorLog.ProcessingFailed(Logger, exception, Name, frame.Name);
+            try
+            {
+                await PushErrorAsync($"{Name} failed processing {frame.Name}: {exception.Message}", exception, ErrorCategory.Processing).ConfigureAwait(false);
+            }
+            catch (Exception)
+            {
+                // Nothing more can be done; the failure is logged.
+            }
+        }
+#pragma warning restore CA1031
+    }
+
+    private enum Hook
+    {
+        Process,
+        Start,
+        End,
+        Cancel,
+    }
+}

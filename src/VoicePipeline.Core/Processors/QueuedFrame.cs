@@ -1,0 +1,44 @@
+using VoicePipeline.Frames;
+
+namespace VoicePipeline.Processors;
+
+/// <summary>
+/// An interruption epoch: frames queued in an epoch that has since been interrupted are dropped (unless
+/// uninterruptible), and the epoch's token cancels the work in flight for them.
+/// </summary>
+internal sealed class InterruptionEpoch
+{
+    private readonly CancellationTokenSource _cts = new();
+
+    public CancellationToken Token => _cts.Token;
+
+    public void Cancel()
+    {
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback registered by processing code threw; the epoch is cancelled regardless.
+        }
+    }
+}
+
+/// <summary>A frame waiting in a processor's queue.</summary>
+internal readonly record struct QueuedFrame(Frame Frame, FrameDirection Direction, long Sequence, InterruptionEpoch Epoch);
+
+/// <summary>System frames first; otherwise first in, first out.</summary>
+internal sealed class QueuedFrameComparer : IComparer<QueuedFrame>
+{
+    public static readonly QueuedFrameComparer Instance = new();
+
+    public int Compare(QueuedFrame x, QueuedFrame y)
+    {
+        var xs = x.Frame is SystemFrame;
+        var ys = y.Frame is SystemFrame;
+        if (xs != ys)
+            return xs ? -1 : 1;
+        return x.Sequence.CompareTo(y.Sequence);
+    }
+}
