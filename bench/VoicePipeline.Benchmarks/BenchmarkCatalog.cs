@@ -15,6 +15,7 @@ internal static class BenchmarkCatalog
     public static IEnumerable<IHotPathBenchmark> All()
     {
         // One line per benchmark; each lives in its own file.
+        yield return new PipelineBenchmark();
         yield break;
     }
 }

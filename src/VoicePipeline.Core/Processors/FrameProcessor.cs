@@ -19,7 +19,6 @@ public abstract class FrameProcessor : IAsyncDisposable
     private readonly Channel<QueuedFrame> _input;
     private readonly Channel<QueuedFrame> _process;
     private InterruptionEpoch _epoch = new();
-    private long _sequence;
     private CancellationTokenSource? _lifetime;
     private Task? _loops;
     private FrameProcessorSetup _setup = FrameProcessorSetup.Default;
@@ -33,11 +32,7 @@ public abstract class FrameProcessor : IAsyncDisposable
     protected FrameProcessor(string? name = null)
     {
         Name = name ?? $"{GetType().Name}#{Interlocked.Increment(ref s_instances)}";
-        _input = Channel.CreateUnboundedPrioritized(new UnboundedPrioritizedChannelOptions<QueuedFrame>
-        {
-            Comparer = QueuedFrameComparer.Instance,
-            SingleReader = true,
-        });
+        _input = Channel.CreateUnbounded<QueuedFrame>(new UnboundedChannelOptions { SingleReader = true });
         _process = Channel.CreateUnbounded<QueuedFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         Logger = NullLogger.Instance;
     }
@@ -116,7 +111,7 @@ public abstract class FrameProcessor : IAsyncDisposable
     public virtual ValueTask QueueFrameAsync(Frame frame, FrameDirection direction = FrameDirection.Downstream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        _input.Writer.TryWrite(new QueuedFrame(frame, direction, Interlocked.Increment(ref _sequence), Volatile.Read(ref _epoch)));
+        _input.Writer.TryWrite(new QueuedFrame(frame, direction, Volatile.Read(ref _epoch)));
         return ValueTask.CompletedTask;
     }
 
@@ -234,7 +229,11 @@ public abstract class FrameProcessor : IAsyncDisposable
             {
                 if (item.Frame is SystemFrame)
                 {
-                    await HandleSystemFrameAsync(item.Frame, item.Direction, lifetime).ConfigureAwait(false);
+                    var handled = item.Frame is Frames.StartFrame or CancelFrame or InterruptionFrame
+                        ? HandleLifecycleFrameAsync(item.Frame, item.Direction, lifetime)
+                        : ProcessGuardedAsync(item.Frame, item.Direction, lifetime);
+                    if (!handled.IsCompletedSuccessfully)
+                        await handled.ConfigureAwait(false);
                 }
                 else if (!_cancelled && (item.Frame is IUninterruptibleFrame || ReferenceEquals(item.Epoch, Volatile.Read(ref _epoch))))
                 {
@@ -259,45 +258,95 @@ public abstract class FrameProcessor : IAsyncDisposable
                 var token = item.Frame is IUninterruptibleFrame ? current.Token : item.Epoch.Token;
                 if (item.Frame is EndFrame && item.Direction == FrameDirection.Downstream)
                 {
-                    await RunGuardedAsync(Hook.End, item.Frame, item.Direction, token).ConfigureAwait(false);
+                    await RunGuardedAsync(Hook.End, item.Frame, token).ConfigureAwait(false);
                     await PushFrameAsync(item.Frame, item.Direction, CancellationToken.None).ConfigureAwait(false);
                 }
                 else
                 {
-                    await RunGuardedAsync(Hook.Process, item.Frame, item.Direction, token).ConfigureAwait(false);
+                    await ProcessGuardedAsync(item.Frame, item.Direction, token).ConfigureAwait(false);
                 }
             }
         }
     }
 
-    private async ValueTask HandleSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken lifetime)
+    private async ValueTask HandleLifecycleFrameAsync(Frame frame, FrameDirection direction, CancellationToken lifetime)
     {
         switch (frame)
         {
             case StartFrame start when direction == FrameDirection.Downstream:
                 StartFrame = start;
-                await RunGuardedAsync(Hook.Start, frame, direction, lifetime).ConfigureAwait(false);
+                await RunGuardedAsync(Hook.Start, frame, lifetime).ConfigureAwait(false);
                 await PushFrameAsync(frame, direction, CancellationToken.None).ConfigureAwait(false);
                 break;
             case CancelFrame when direction == FrameDirection.Downstream:
                 _cancelled = true;
                 Volatile.Read(ref _epoch).Cancel();
-                await RunGuardedAsync(Hook.Cancel, frame, direction, lifetime).ConfigureAwait(false);
+                await RunGuardedAsync(Hook.Cancel, frame, lifetime).ConfigureAwait(false);
                 await PushFrameAsync(frame, direction, CancellationToken.None).ConfigureAwait(false);
                 break;
             case InterruptionFrame:
                 Interlocked.Exchange(ref _epoch, new InterruptionEpoch()).Cancel();
                 ProcessorLog.Interrupted(Logger, Name);
-                await RunGuardedAsync(Hook.Process, frame, direction, lifetime).ConfigureAwait(false);
+                await ProcessGuardedAsync(frame, direction, lifetime).ConfigureAwait(false);
                 break;
             default:
-                await RunGuardedAsync(Hook.Process, frame, direction, lifetime).ConfigureAwait(false);
+                await ProcessGuardedAsync(frame, direction, lifetime).ConfigureAwait(false);
                 break;
         }
     }
 
+    /// <summary>The hot path: most frames complete synchronously, so only await when the work really is asynchronous.</summary>
+    private ValueTask ProcessGuardedAsync(Frame frame, FrameDirection direction, CancellationToken token)
+    {
+        ValueTask work;
+        try
+        {
+            work = ProcessFrameAsync(frame, direction, token);
+        }
+#pragma warning disable CA1031 // Caught and reported as an ErrorFrame by the slow path.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            work = ValueTask.FromException(exception);
+        }
+        return work.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitGuardedAsync(work, frame, token);
+    }
+
+    private async ValueTask AwaitGuardedAsync(ValueTask work, Frame frame, CancellationToken token)
+    {
+        try
+        {
+            await work.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Interrupted or shutting down: the work was abandoned on purpose.
+        }
+#pragma warning disable CA1031 // A processor must never let an exception escape: it becomes an ErrorFrame.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            await ReportFailureAsync(exception, frame).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ReportFailureAsync(Exception exception, Frame frame)
+    {
+        ProcessorLog.ProcessingFailed(Logger, exception, Name, frame.Name);
+        try
+        {
+            await PushErrorAsync($"{Name} failed processing {frame.Name}: {exception.Message}", exception, ErrorCategory.Processing).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            // Nothing more can be done; the failure is logged.
+        }
+    }
+
     /// <summary>Runs a hook so that nothing escapes: cancellation is expected, any other exception becomes an ErrorFrame.</summary>
-    private async ValueTask RunGuardedAsync(Hook hook, Frame frame, FrameDirection direction, CancellationToken token)
+    private async ValueTask RunGuardedAsync(Hook hook, Frame frame, CancellationToken token)
     {
         try
         {
@@ -305,8 +354,7 @@ public abstract class FrameProcessor : IAsyncDisposable
             {
                 Hook.Start => OnStartAsync((StartFrame)frame, token),
                 Hook.End => OnEndAsync((EndFrame)frame, token),
-                Hook.Cancel => OnCancelAsync((CancelFrame)frame, token),
-                _ => ProcessFrameAsync(frame, direction, token),
+                _ => OnCancelAsync((CancelFrame)frame, token),
             };
             await work.ConfigureAwait(false);
         }
@@ -317,22 +365,13 @@ public abstract class FrameProcessor : IAsyncDisposable
 #pragma warning disable CA1031 // A processor must never let an exception escape: it becomes an ErrorFrame.
         catch (Exception exception)
         {
-            ProcessorLog.ProcessingFailed(Logger, exception, Name, frame.Name);
-            try
-            {
-                await PushErrorAsync($"{Name} failed processing {frame.Name}: {exception.Message}", exception, ErrorCategory.Processing).ConfigureAwait(false);
-            }
-            catch (Exception)
-            {
-                // Nothing more can be done; the failure is logged.
-            }
+            await ReportFailureAsync(exception, frame).ConfigureAwait(false);
         }
 #pragma warning restore CA1031
     }
 
     private enum Hook
     {
-        Process,
         Start,
         End,
         Cancel,

@@ -25,20 +25,5 @@ internal sealed class InterruptionEpoch
     }
 }
 
-/// <summary>A frame waiting in a processor's queue.</summary>
-internal readonly record struct QueuedFrame(Frame Frame, FrameDirection Direction, long Sequence, InterruptionEpoch Epoch);
-
-/// <summary>System frames first; otherwise first in, first out.</summary>
-internal sealed class QueuedFrameComparer : IComparer<QueuedFrame>
-{
-    public static readonly QueuedFrameComparer Instance = new();
-
-    public int Compare(QueuedFrame x, QueuedFrame y)
-    {
-        var xs = x.Frame is SystemFrame;
-        var ys = y.Frame is SystemFrame;
-        if (xs != ys)
-            return xs ? -1 : 1;
-        return x.Sequence.CompareTo(y.Sequence);
-    }
-}
+/// <summary>A frame waiting in a processor's queue, with the interruption epoch it was queued in.</summary>
+internal readonly record struct QueuedFrame(Frame Frame, FrameDirection Direction, InterruptionEpoch Epoch);
