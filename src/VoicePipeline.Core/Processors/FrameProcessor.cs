@@ -161,32 +161,14 @@ public abstract class FrameProcessor : IAsyncDisposable
 
     /// <summary>Stops measuring time to first byte and reports it (a no-op when not started).</summary>
     protected ValueTask StopTtfbMetricsAsync(CancellationToken cancellationToken = default)
-    {
-        var start = Interlocked.Exchange(ref _ttfbStart, 0);
-        if (start == 0)
-            return ValueTask.CompletedTask;
-        var value = TimeProvider.GetElapsedTime(start);
-        VoicePipelineTelemetry.Ttfb.Record(value.TotalSeconds, ProcessorTag);
-        return StartFrame?.EnableMetrics == true
-            ? PushFrameAsync(new MetricsFrame(new TtfbMetricsData(Name, value, MetricsModel)), FrameDirection.Downstream, cancellationToken)
-            : ValueTask.CompletedTask;
-    }
+        => StopTimerAsync(ref _ttfbStart, VoicePipelineTelemetry.Ttfb, static (name, value, model) => new TtfbMetricsData(name, value, model), cancellationToken);
 
     /// <summary>Starts measuring processing time.</summary>
     protected void StartProcessingMetrics() => _processingStart = TimeProvider.GetTimestamp();
 
     /// <summary>Stops measuring processing time and reports it (a no-op when not started).</summary>
     protected ValueTask StopProcessingMetricsAsync(CancellationToken cancellationToken = default)
-    {
-        var start = Interlocked.Exchange(ref _processingStart, 0);
-        if (start == 0)
-            return ValueTask.CompletedTask;
-        var value = TimeProvider.GetElapsedTime(start);
-        VoicePipelineTelemetry.ProcessingTime.Record(value.TotalSeconds, ProcessorTag);
-        return StartFrame?.EnableMetrics == true
-            ? PushFrameAsync(new MetricsFrame(new ProcessingMetricsData(Name, value, MetricsModel)), FrameDirection.Downstream, cancellationToken)
-            : ValueTask.CompletedTask;
-    }
+        => StopTimerAsync(ref _processingStart, VoicePipelineTelemetry.ProcessingTime, static (name, value, model) => new ProcessingMetricsData(name, value, model), cancellationToken);
 
     /// <summary>Reports a time to final segment (end of speech to final transcript).</summary>
     protected ValueTask ReportTtfsAsync(TimeSpan value, CancellationToken cancellationToken = default)
@@ -219,6 +201,18 @@ public abstract class FrameProcessor : IAsyncDisposable
     protected virtual ValueTask DisposeAsyncCore() => ValueTask.CompletedTask;
 
     private KeyValuePair<string, object?> ProcessorTag => new("processor", GetType().Name);
+
+    private ValueTask StopTimerAsync(ref long start, System.Diagnostics.Metrics.Histogram<double> instrument, Func<string, TimeSpan, string?, MetricsData> report, CancellationToken cancellationToken)
+    {
+        var started = Interlocked.Exchange(ref start, 0);
+        if (started == 0)
+            return ValueTask.CompletedTask;
+        var value = TimeProvider.GetElapsedTime(started);
+        instrument.Record(value.TotalSeconds, ProcessorTag);
+        return StartFrame?.EnableMetrics == true
+            ? PushFrameAsync(new MetricsFrame(report(Name, value, MetricsModel)), FrameDirection.Downstream, cancellationToken)
+            : ValueTask.CompletedTask;
+    }
 
     private async Task RunInputLoopAsync(CancellationToken lifetime)
     {
