@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using VoicePipeline.Together.Emulator.Chat;
 using VoicePipeline.Together.Emulator.Realtime;
 using VoicePipeline.Together.Emulator.Speech;
 using VoicePipeline.Together.Emulator.Transcriptions;
@@ -45,6 +46,7 @@ public sealed class TogetherEmulator : IAsyncDisposable
         v1.MapRealtimeTranscription(options);
         v1.MapTranscriptions(options);
         v1.MapSpeech(options);
+        v1.MapChatCompletions(options);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TogetherEmulator(app, options, new Uri(address.TrimEnd('/') + "/v1"));

@@ -1,0 +1,27 @@
+using System.ClientModel;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using VoicePipeline.Together.Client;
+
+namespace VoicePipeline.Together.Chat;
+
+/// <summary>
+/// Together's chat completions through Microsoft.Extensions.AI: Together speaks the OpenAI protocol, so the OpenAI
+/// client pointed at the Together base URL is the <see cref="IChatClient"/>.
+/// </summary>
+public static class TogetherChat
+{
+    /// <summary>A fast, widely available Together chat model.</summary>
+    public const string DefaultModel = "meta-llama/Llama-3.3-70B-Instruct-Turbo";
+
+    /// <summary>Creates an <see cref="IChatClient"/> for <paramref name="model"/> on the Together API (or a compatible server).</summary>
+    /// <exception cref="ArgumentException">No API key is set.</exception>
+    public static IChatClient CreateChatClient(TogetherClientOptions options, string model = DefaultModel)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ApiKey))
+            throw new ArgumentException($"An API key is required: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or TogetherClientOptions.ApiKey.", nameof(options));
+        var client = new OpenAIClient(new ApiKeyCredential(options.ApiKey), new OpenAIClientOptions { Endpoint = options.BaseUrl });
+        return client.GetChatClient(model).AsIChatClient();
+    }
+}
