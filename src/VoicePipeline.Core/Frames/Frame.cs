@@ -15,7 +15,14 @@ public abstract class Frame
     private Dictionary<string, object?>? _metadata;
 
     /// <summary>Initializes a frame with a fresh id.</summary>
-    protected Frame() => Id = Interlocked.Increment(ref s_nextId);
+    private protected Frame(FrameKind kind)
+    {
+        Id = Interlocked.Increment(ref s_nextId);
+        Kind = kind;
+    }
+
+    /// <summary>Gets the frame's kind, read on every hop (a field load is cheaper than a type test).</summary>
+    internal FrameKind Kind { get; }
 
     /// <summary>Gets the process-wide unique id of this frame.</summary>
     public long Id { get; }
@@ -39,13 +46,39 @@ public abstract class Frame
 /// <summary>
 /// An urgent frame: it is handled ahead of queued data and control frames and survives interruptions.
 /// </summary>
-public abstract class SystemFrame : Frame;
+public abstract class SystemFrame : Frame
+{
+    /// <summary>Initializes a system frame.</summary>
+    protected SystemFrame()
+        : base(FrameKind.System)
+    {
+    }
+
+    private protected SystemFrame(FrameKind kind)
+        : base(kind)
+    {
+    }
+}
 
 /// <summary>A frame that carries content (text, audio, transcriptions), processed in order.</summary>
-public abstract class DataFrame : Frame;
+public abstract class DataFrame : Frame
+{
+    /// <summary>Initializes a data frame.</summary>
+    protected DataFrame()
+        : base(FrameKind.Data)
+    {
+    }
+}
 
 /// <summary>A frame that controls processing (end, settings, response boundaries), processed in order.</summary>
-public abstract class ControlFrame : Frame;
+public abstract class ControlFrame : Frame
+{
+    /// <summary>Initializes a control frame.</summary>
+    protected ControlFrame()
+        : base(FrameKind.Control)
+    {
+    }
+}
 
 /// <summary>Marks a data or control frame that an interruption must not drop.</summary>
 public interface IUninterruptibleFrame;
@@ -58,4 +91,20 @@ public enum FrameDirection
 
     /// <summary>From the sink back towards the input transport (errors, control requests).</summary>
     Upstream,
+}
+
+/// <summary>How the engine schedules a frame.</summary>
+internal enum FrameKind : byte
+{
+    /// <summary>An ordinary system frame: handled on arrival.</summary>
+    System,
+
+    /// <summary>A system frame that changes the processor's lifecycle (start, cancel, interruption).</summary>
+    SystemLifecycle,
+
+    /// <summary>A data frame: queued in order.</summary>
+    Data,
+
+    /// <summary>A control frame: queued in order.</summary>
+    Control,
 }

@@ -3,6 +3,12 @@ namespace VoicePipeline.Frames;
 /// <summary>The first frame of every pipeline run: it carries the stream's settings to every processor.</summary>
 public sealed class StartFrame : SystemFrame
 {
+    /// <summary>Creates a start frame.</summary>
+    public StartFrame()
+        : base(FrameKind.SystemLifecycle)
+    {
+    }
+
     /// <summary>Gets the sample rate of input audio (Hz).</summary>
     public int AudioInSampleRate { get; init; } = 16_000;
 
@@ -29,6 +35,12 @@ public sealed class EndFrame : ControlFrame, IUninterruptibleFrame
 /// <summary>Stops a pipeline immediately: in-flight work is cancelled and queued frames are dropped.</summary>
 public sealed class CancelFrame : SystemFrame
 {
+    /// <summary>Creates a cancel frame.</summary>
+    public CancelFrame()
+        : base(FrameKind.SystemLifecycle)
+    {
+    }
+
     /// <summary>Gets an optional reason, for logs.</summary>
     public string? Reason { get; init; }
 }
@@ -36,4 +48,11 @@ public sealed class CancelFrame : SystemFrame
 /// <summary>
 /// The user interrupted: every processor cancels its in-flight work and drops queued interruptible frames.
 /// </summary>
-public sealed class InterruptionFrame : SystemFrame;
+public sealed class InterruptionFrame : SystemFrame
+{
+    /// <summary>Creates an interruption frame.</summary>
+    public InterruptionFrame()
+        : base(FrameKind.SystemLifecycle)
+    {
+    }
+}

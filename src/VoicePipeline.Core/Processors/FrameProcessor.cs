@@ -221,9 +221,10 @@ public abstract class FrameProcessor : IAsyncDisposable
         {
             while (reader.TryRead(out var item))
             {
-                if (item.Frame is SystemFrame)
+                var kind = item.Frame.Kind;
+                if (kind <= FrameKind.SystemLifecycle)
                 {
-                    var handled = item.Frame is Frames.StartFrame or CancelFrame or InterruptionFrame
+                    var handled = kind == FrameKind.SystemLifecycle
                         ? HandleLifecycleFrameAsync(item.Frame, item.Direction, lifetime)
                         : ProcessGuardedAsync(item.Frame, item.Direction, lifetime);
                     if (!handled.IsCompletedSuccessfully)
