@@ -115,7 +115,10 @@ public abstract class FrameProcessor : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Called when the <see cref="Frames.StartFrame"/> arrives, before it is pushed on. Connect, allocate, configure here.</summary>
+    /// <summary>
+    /// Called when the <see cref="Frames.StartFrame"/> arrives, right after it was pushed on. Connect, allocate, configure,
+    /// or start producing frames here. Frames arriving meanwhile wait in the queue.
+    /// </summary>
     protected virtual ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>Called when the <see cref="EndFrame"/> is reached, after every frame queued before it, before it is pushed on. Flush here.</summary>
@@ -269,9 +272,10 @@ public abstract class FrameProcessor : IAsyncDisposable
         switch (frame)
         {
             case StartFrame start when direction == FrameDirection.Downstream:
+                // Pushed on first, so whatever the processor produces once started (a transport's audio) follows it.
                 StartFrame = start;
-                await RunGuardedAsync(Hook.Start, frame, lifetime).ConfigureAwait(false);
                 await PushFrameAsync(frame, direction, CancellationToken.None).ConfigureAwait(false);
+                await RunGuardedAsync(Hook.Start, frame, lifetime).ConfigureAwait(false);
                 break;
             case CancelFrame when direction == FrameDirection.Downstream:
                 _cancelled = true;
