@@ -1,0 +1,25 @@
+namespace VoicePipeline.Vad;
+
+/// <summary>The verdict on one analysis window.</summary>
+/// <param name="Confidence">The model's speech probability (0..1).</param>
+/// <param name="Volume">The window's normalized loudness (0..1).</param>
+public readonly record struct VadWindow(float Confidence, float Volume);
+
+/// <summary>
+/// A voice activity model for one audio stream: it cuts incoming audio into windows and scores each. Implementations
+/// carry per-stream state (recurrent state, context); one instance per stream.
+/// </summary>
+public interface IVadAnalyzer : IDisposable
+{
+    /// <summary>Gets the duration of one analysis window.</summary>
+    TimeSpan WindowDuration { get; }
+
+    /// <summary>Prepares for a new stream of interleaved s16 audio at <paramref name="sampleRate"/>.</summary>
+    void Configure(int sampleRate, int channels);
+
+    /// <summary>The most windows <see cref="Analyze"/> can complete for <paramref name="samples"/> interleaved input samples.</summary>
+    int GetMaxWindows(int samples);
+
+    /// <summary>Feeds audio; writes a verdict for every window it completes and returns how many.</summary>
+    int Analyze(ReadOnlySpan<short> interleaved, Span<VadWindow> results);
+}

@@ -1,0 +1,92 @@
+using System.Buffers;
+using VoicePipeline.Frames;
+using VoicePipeline.Processors;
+
+namespace VoicePipeline.Vad;
+
+/// <summary>
+/// Passes audio through and emits <see cref="UserStartedSpeakingFrame"/> / <see cref="UserStoppedSpeakingFrame"/> after
+/// the audio that decided them, with the audio time of the decision and the seconds waited, so consumers know when
+/// speech really began and ended. Applies <see cref="VadParamsUpdateFrame"/>s while running.
+/// </summary>
+public sealed class VadProcessor : FrameProcessor
+{
+    private readonly IVadAnalyzer _analyzer;
+    private readonly VadStateMachine _machine;
+    private VadParams? _pendingParams;
+    private int _rate;
+    private int _channels;
+
+    /// <summary>Creates the processor around <paramref name="analyzer"/>, which it owns and disposes.</summary>
+    public VadProcessor(IVadAnalyzer analyzer, VadParams? parameters = null, string? name = null)
+        : base(name)
+    {
+        _analyzer = analyzer ?? throw new ArgumentNullException(nameof(analyzer));
+        _machine = new VadStateMachine(parameters ?? new VadParams(), analyzer.WindowDuration);
+    }
+
+    /// <summary>Gets the current speaking state.</summary>
+    public VadState State => _machine.State;
+
+    /// <summary>Gets the parameters in force.</summary>
+    public VadParams Params => _machine.Params;
+
+    /// <inheritdoc />
+    protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    {
+        switch (frame)
+        {
+            case InputAudioRawFrame audio:
+                await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
+                await AnalyzeAsync(audio, cancellationToken).ConfigureAwait(false);
+                break;
+            case VadParamsUpdateFrame update:
+                // Applied by the audio path (another loop) at its next frame.
+                Volatile.Write(ref _pendingParams, update.Params.Validate());
+                break;
+            default:
+                await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask DisposeAsyncCore()
+    {
+        _analyzer.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask AnalyzeAsync(InputAudioRawFrame audio, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _pendingParams, null) is { } parameters)
+            _machine.Params = parameters;
+        if (audio.SampleRate != _rate || audio.Channels != _channels)
+        {
+            _analyzer.Configure(audio.SampleRate, audio.Channels);
+            _rate = audio.SampleRate;
+            _channels = audio.Channels;
+        }
+
+        var samples = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(audio.Audio.Span);
+        var max = _analyzer.GetMaxWindows(samples.Length);
+        var results = ArrayPool<VadWindow>.Shared.Rent(Math.Max(1, max));
+        try
+        {
+            var count = _analyzer.Analyze(samples, results);
+            for (var i = 0; i < count; i++)
+            {
+                if (_machine.Update(results[i]) is not { } transition)
+                    continue;
+                Frame speaking = transition.Speaking
+                    ? new UserStartedSpeakingFrame { Timestamp = transition.Timestamp, StartSecs = transition.WaitedSecs }
+                    : new UserStoppedSpeakingFrame { Timestamp = transition.Timestamp, StopSecs = transition.WaitedSecs };
+                await PushFrameAsync(speaking, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<VadWindow>.Shared.Return(results);
+        }
+    }
+}

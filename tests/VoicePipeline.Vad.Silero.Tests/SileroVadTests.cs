@@ -1,0 +1,128 @@
+using System.Security.Cryptography;
+using VoicePipeline.Frames;
+using VoicePipeline.Tests.Shared;
+using VoicePipeline.Vad;
+
+namespace VoicePipeline.Vad.Silero.Tests;
+
+public class SileroVadTests
+{
+    private static VadProcessor NewVad(VadParams? parameters = null) => new(new SileroVadAnalyzer(), parameters);
+
+    private static void ShouldMatch(Segment[] actual, Segment[] truth, double tolerance = 0.3)
+    {
+        actual.Should().HaveSameCount(truth, $"found {string.Join(", ", actual)}; truth {string.Join(", ", truth)}");
+        foreach (var (a, t) in actual.Zip(truth))
+        {
+            a.Start.Should().BeApproximately(t.Start, tolerance);
+            a.End.Should().BeApproximately(t.End, tolerance);
+        }
+    }
+
+    [Fact]
+    public void The_model_is_silero_vad_v6()
+    {
+        using var stream = File.OpenRead(SileroVadModel.Shared.Path);
+        Convert.ToHexStringLower(SHA256.HashData(stream)).Should().Be("1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3");
+    }
+
+    [Fact]
+    public async Task Finds_each_espeak_sentence_within_300_ms()
+    {
+        var (audio, truth) = VadFixtures.Espeak.Value;
+        ShouldMatch(await VadFixtures.RunAsync(NewVad(), audio, 16000), truth);
+    }
+
+    [Fact]
+    public async Task Finds_each_librivox_recording_within_300_ms()
+    {
+        var (audio, truth) = VadFixtures.LibriVox.Value;
+        ShouldMatch(await VadFixtures.RunAsync(NewVad(new VadParams { StopSecs = 0.8 }), audio, 16000), truth);
+    }
+
+    [Fact]
+    public async Task Pink_noise_and_digital_silence_give_no_segment()
+    {
+        var noise = PinkNoise(16000 * 5, 0.3);
+        Audio.Pcm.Loudness(noise).Should().BeGreaterThan(0.6, "the noise is loud enough to pass the volume gate");
+        (await VadFixtures.RunAsync(NewVad(), noise, 16000)).Should().BeEmpty();
+        (await VadFixtures.RunAsync(NewVad(), TestAudio.Silence(5), 16000)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Eight_khz_input_runs_the_model_natively()
+    {
+        var (audio, truth) = VadFixtures.Espeak.Value;
+        var narrow = TestAudio.FromBytes(File.ReadAllBytes(TestAudio.Encode(audio, 16000, TestAudio.TempPath(".raw"), 1, "-f", "s16le", "-ar", "8000")));
+
+        ShouldMatch(await VadFixtures.RunAsync(NewVad(), narrow, 8000), truth);
+    }
+
+    [Fact]
+    public async Task Forty_eight_khz_stereo_input_is_resampled()
+    {
+        var (audio, truth) = VadFixtures.Espeak.Value;
+        var wide = TestAudio.FromBytes(File.ReadAllBytes(TestAudio.Encode(audio, 16000, TestAudio.TempPath(".raw"), 1, "-f", "s16le", "-ar", "48000")));
+
+        ShouldMatch(await VadFixtures.RunAsync(NewVad(), VadFixtures.Stereo(wide), 48000, channels: 2), truth);
+    }
+
+    [Fact]
+    public async Task A_params_update_mid_stream_changes_behaviour()
+    {
+        var (audio, truth) = VadFixtures.Espeak.Value;
+        var afterFirst = (int)((truth[0].End + 0.6) * 50); // frame index after the first sentence ended
+        var deaf = new VadParamsUpdateFrame(new VadParams { Confidence = 1.0, MinVolume = 1.0 });
+
+        var segments = await VadFixtures.RunAsync(NewVad(), audio, 16000, inserts: [(afterFirst, deaf)]);
+
+        ShouldMatch(segments, truth[..1]);
+    }
+
+    [Fact]
+    public void Batched_results_equal_single_stream_results()
+    {
+        var (audio, _) = VadFixtures.Espeak.Value;
+        var streams = Enumerable.Range(0, 8).Select(i => audio.Skip(i * 1000).Take(16000 * 3).ToArray()).ToArray();
+        var single = streams.Select(Probabilities).ToArray();
+
+        var batcher = new SileroVadBatcher();
+        var batched = new float[streams.Length][];
+        Parallel.For(0, streams.Length, new ParallelOptions { MaxDegreeOfParallelism = streams.Length }, i =>
+        {
+            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
+            batched[i] = Probabilities(streams[i], analyzer);
+        });
+
+        for (var i = 0; i < streams.Length; i++)
+            batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
+        batcher.Statistics.Windows.Should().Be(single.Sum(s => s.Length));
+    }
+
+    private static float[] Probabilities(short[] audio) { using var a = new SileroVadAnalyzer(); return Probabilities(audio, a); }
+
+    private static float[] Probabilities(short[] audio, SileroVadAnalyzer analyzer)
+    {
+        analyzer.Configure(16000, 1);
+        var results = new VadWindow[analyzer.GetMaxWindows(audio.Length)];
+        var n = analyzer.Analyze(audio, results);
+        return results.Take(n).Select(r => r.Confidence).ToArray();
+    }
+
+    private static short[] PinkNoise(int length, double amplitude)
+    {
+        // Paul Kellet's economy pink filter over white noise.
+        var random = new Random(7);
+        double b0 = 0, b1 = 0, b2 = 0;
+        var result = new short[length];
+        for (var i = 0; i < length; i++)
+        {
+            var white = random.NextDouble() * 2 - 1;
+            b0 = 0.99765 * b0 + white * 0.0990460;
+            b1 = 0.96300 * b1 + white * 0.2965164;
+            b2 = 0.57000 * b2 + white * 1.0526913;
+            result[i] = (short)Math.Clamp((b0 + b1 + b2 + white * 0.1848) * amplitude * 32767 / 3, short.MinValue, short.MaxValue);
+        }
+        return result;
+    }
+}
