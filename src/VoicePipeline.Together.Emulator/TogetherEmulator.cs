@@ -19,9 +19,12 @@ public sealed class TogetherEmulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private TogetherEmulator(WebApplication app, TogetherEmulatorOptions options, Uri baseUrl)
+    private readonly EmulatorState _state;
+
+    private TogetherEmulator(WebApplication app, TogetherEmulatorOptions options, Uri baseUrl, EmulatorState state)
     {
         _app = app;
+        _state = state;
         Options = options;
         BaseUrl = baseUrl;
     }
@@ -31,6 +34,9 @@ public sealed class TogetherEmulator : IAsyncDisposable
 
     /// <summary>Gets the API base URL clients use, for example <c>http://127.0.0.1:5123/v1</c>.</summary>
     public Uri BaseUrl { get; }
+
+    /// <summary>Gets every realtime connection attempt so far, accepted or not, in order.</summary>
+    public IReadOnlyList<RealtimeSessionLog> RealtimeSessions => _state.RealtimeSessions;
 
     /// <summary>Starts an emulator and returns once it accepts connections.</summary>
     public static async Task<TogetherEmulator> StartAsync(TogetherEmulatorOptions? options = null, CancellationToken cancellationToken = default)
@@ -42,14 +48,15 @@ public sealed class TogetherEmulator : IAsyncDisposable
         builder.WebHost.UseKestrel().UseUrls($"http://{options.Host}:{options.Port}");
         var app = builder.Build();
         app.UseWebSockets();
+        var state = new EmulatorState();
         var v1 = app.MapGroup("/v1");
-        v1.MapRealtimeTranscription(options);
+        v1.MapRealtimeTranscription(options, state);
         v1.MapTranscriptions(options);
         v1.MapSpeech(options);
         v1.MapChatCompletions(options);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new TogetherEmulator(app, options, new Uri(address.TrimEnd('/') + "/v1"));
+        return new TogetherEmulator(app, options, new Uri(address.TrimEnd('/') + "/v1"), state);
     }
 
     /// <inheritdoc />

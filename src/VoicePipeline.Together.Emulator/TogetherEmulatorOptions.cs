@@ -24,6 +24,9 @@ public sealed class TogetherEmulatorOptions
     /// </summary>
     public IStreamingRecognizerFactory? Recognizer { get; set; }
 
+    /// <summary>Gets the faults the realtime transcription endpoint injects.</summary>
+    public Realtime.RealtimeFaults RealtimeFaults { get; } = new();
+
     /// <summary>Gets or sets the logger factory.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 }

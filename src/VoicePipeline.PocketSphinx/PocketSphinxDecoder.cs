@@ -1,0 +1,151 @@
+using System.Runtime.InteropServices;
+
+namespace VoicePipeline.PocketSphinx;
+
+/// <summary>A word with its time in the utterance (10 ms frames).</summary>
+/// <param name="Word">The word (fillers such as silence are left out; alternate pronunciations are merged).</param>
+/// <param name="Start">When it starts, from the start of the utterance.</param>
+/// <param name="End">When it ends.</param>
+public sealed record PocketSphinxWord(string Word, TimeSpan Start, TimeSpan End);
+
+/// <summary>
+/// A streaming PocketSphinx decoder for 16 kHz mono s16 audio: start an utterance, feed audio, read the running
+/// hypothesis, end it for the final text and word times. One decoder per stream; not thread-safe; dispose it.
+/// </summary>
+public sealed class PocketSphinxDecoder : IDisposable
+{
+    private IntPtr[] _argv;
+    private IntPtr _config;
+    private IntPtr _decoder;
+    private bool _inUtterance;
+
+    /// <summary>Loads the models and creates a decoder.</summary>
+    /// <exception cref="PocketSphinxException">The library or the model files are missing, or the decoder did not start.</exception>
+    public PocketSphinxDecoder(PocketSphinxOptions? options = null)
+    {
+        options ??= new PocketSphinxOptions();
+        foreach (var (what, path) in new[] { ("acoustic model", options.ResolvedAcousticModel), ("language model", options.ResolvedLanguageModel), ("dictionary", options.ResolvedDictionary) })
+        {
+            if (!File.Exists(path) && !Directory.Exists(path))
+                throw new PocketSphinxException($"The PocketSphinx {what} is missing at {path}; install it with: sudo apt-get install {PocketSphinxException.Packages}");
+        }
+
+        var arguments = new List<string>
+        {
+            "-hmm", options.ResolvedAcousticModel,
+            "-lm", options.ResolvedLanguageModel,
+            "-dict", options.ResolvedDictionary,
+        };
+        foreach (var (name, value) in options.ExtraArguments)
+            arguments.AddRange([name, value]);
+        _argv = arguments.Select(Marshal.StringToCoTaskMemUTF8).ToArray();
+        try
+        {
+            SilenceLogging();
+            _config = NativeMethods.CmdLnParse(IntPtr.Zero, NativeMethods.PsArgs(), _argv.Length, _argv, 1);
+            if (_config == IntPtr.Zero)
+                throw new PocketSphinxException("PocketSphinx rejected its configuration: " + string.Join(' ', arguments));
+            _decoder = NativeMethods.PsInit(_config);
+            if (_decoder == IntPtr.Zero)
+                throw new PocketSphinxException("PocketSphinx could not load its models from " + options.ModelDirectory);
+        }
+        catch (DllNotFoundException exception)
+        {
+            Dispose();
+            throw new PocketSphinxException($"The PocketSphinx library is not installed; install it with: sudo apt-get install {PocketSphinxException.Packages}", exception);
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Gets the sample rate the decoder expects.</summary>
+    public static int SampleRate => 16_000;
+
+    /// <summary>Starts an utterance (done implicitly by <see cref="Process"/> when needed).</summary>
+    public void StartUtterance()
+    {
+        ObjectDisposedException.ThrowIf(_decoder == IntPtr.Zero, this);
+        if (_inUtterance)
+            return;
+        Check(NativeMethods.PsStartUtt(_decoder), "start an utterance");
+        _inUtterance = true;
+    }
+
+    /// <summary>Feeds 16 kHz mono samples of the current utterance.</summary>
+    public unsafe void Process(ReadOnlySpan<short> samples)
+    {
+        StartUtterance();
+        if (samples.IsEmpty)
+            return;
+        fixed (short* data = samples)
+            Check(NativeMethods.PsProcessRaw(_decoder, data, (nuint)samples.Length, 0, 0), "process audio");
+    }
+
+    /// <summary>Returns the running hypothesis of the current utterance (empty when there is none).</summary>
+    public string GetHypothesis()
+    {
+        ObjectDisposedException.ThrowIf(_decoder == IntPtr.Zero, this);
+        return _inUtterance ? Marshal.PtrToStringUTF8(NativeMethods.PsGetHyp(_decoder, out _)) ?? string.Empty : string.Empty;
+    }
+
+    /// <summary>Ends the utterance and returns its final text and words.</summary>
+    public (string Text, IReadOnlyList<PocketSphinxWord> Words) EndUtterance()
+    {
+        ObjectDisposedException.ThrowIf(_decoder == IntPtr.Zero, this);
+        if (!_inUtterance)
+            return (string.Empty, []);
+        Check(NativeMethods.PsEndUtt(_decoder), "end the utterance");
+        _inUtterance = false;
+        var words = new List<PocketSphinxWord>();
+        for (var segment = NativeMethods.PsSegIter(_decoder); segment != IntPtr.Zero; segment = NativeMethods.PsSegNext(segment))
+        {
+            var word = Marshal.PtrToStringUTF8(NativeMethods.PsSegWord(segment)) ?? string.Empty;
+            if (word.Length == 0 || word[0] is '<' or '[')
+                continue; // silence, sentence marks, noise
+            var paren = word.IndexOf('(', StringComparison.Ordinal);
+            if (paren > 0)
+                word = word[..paren]; // alternate pronunciation: "read(2)"
+            NativeMethods.PsSegFrames(segment, out var start, out var end);
+            words.Add(new PocketSphinxWord(word, TimeSpan.FromMilliseconds(start * 10), TimeSpan.FromMilliseconds((end + 1) * 10)));
+        }
+        // The iterator frees itself when ps_seg_next reaches the end.
+        return (string.Join(' ', words.Select(w => w.Word)), words);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_decoder != IntPtr.Zero)
+        {
+            NativeMethods.PsFree(_decoder);
+            _decoder = IntPtr.Zero;
+        }
+        if (_config != IntPtr.Zero)
+        {
+            NativeMethods.CmdLnFree(_config);
+            _config = IntPtr.Zero;
+        }
+        foreach (var arg in _argv ?? [])
+            Marshal.FreeCoTaskMem(arg);
+        _argv = [];
+    }
+
+    // The library logs to a process-wide FILE. "-logfn" would make every decoder reopen and close it, which races
+    // when decoders start and stop on several threads; logging is switched off once instead.
+    private static readonly Lazy<bool> s_silenced = new(() =>
+    {
+        NativeMethods.ErrSetLogFile(IntPtr.Zero);
+        return true;
+    });
+
+    private static void SilenceLogging() => _ = s_silenced.Value;
+
+    private static void Check(int result, string action)
+    {
+        if (result < 0)
+            throw new PocketSphinxException($"PocketSphinx failed to {action} ({result}).");
+    }
+}

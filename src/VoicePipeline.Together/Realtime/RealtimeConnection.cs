@@ -1,0 +1,213 @@
+using System.Buffers;
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using VoicePipeline.Frames;
+using VoicePipeline.Together.Client;
+
+namespace VoicePipeline.Together.Realtime;
+
+/// <summary>A message waiting to be sent: UTF-8 JSON in a (possibly pooled) buffer.</summary>
+internal readonly record struct OutgoingMessage(byte[] Buffer, int Length, bool Pooled, bool IsCommit);
+
+/// <summary>Why a connection ended.</summary>
+internal readonly record struct ConnectionEnd(WebSocketCloseStatus? CloseStatus, string? Description, Exception? Error);
+
+/// <summary>
+/// One realtime WebSocket: handshake and <c>session.created</c>, a single send loop fed by a channel (so messages never
+/// interleave and a commit is never stuck behind a caller), and event reading.
+/// </summary>
+internal sealed class RealtimeConnection : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+    private readonly Channel<OutgoingMessage> _outgoing = Channel.CreateUnbounded<OutgoingMessage>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _sendLoop;
+    private readonly Action<long>? _onCommitSent;
+    private readonly ArrayBufferWriter<byte> _receiveBuffer = new(16 * 1024);
+
+    private RealtimeConnection(ClientWebSocket socket, Action<long>? onCommitSent)
+    {
+        _socket = socket;
+        _onCommitSent = onCommitSent;
+        _sendLoop = Task.Run(SendLoopAsync);
+    }
+
+    /// <summary>Connects and waits for <c>session.created</c>.</summary>
+    /// <exception cref="TogetherApiException">The handshake was refused, or the session did not start.</exception>
+    public static async Task<RealtimeConnection> ConnectAsync(Uri uri, string apiKey, TimeSpan sessionTimeout, Action<long>? onCommitSent, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + apiKey);
+        socket.Options.SetRequestHeader("OpenAI-Beta", "realtime=v1");
+        socket.Options.CollectHttpResponseDetails = true;
+        var safeUri = uri.GetLeftPart(UriPartial.Path);
+        try
+        {
+            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
+        }
+        catch (WebSocketException exception)
+        {
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            throw status == 0
+                ? new TogetherApiException($"Could not connect to {safeUri}: {exception.Message}", null, "connection_failed", null, exception)
+                : new TogetherApiException($"The realtime handshake with {safeUri} was refused: HTTP {(int)status} {status}.", status, StatusCode(status), null, exception);
+        }
+
+        var connection = new RealtimeConnection(socket, onCommitSent);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(sessionTimeout);
+        try
+        {
+            var first = await connection.ReceiveAsync(timeout.Token).ConfigureAwait(false);
+            if (first.Event?.Type == RealtimeEventTypes.SessionCreated)
+                return connection;
+            var error = first.Event?.Error?.Message ?? first.Event?.Message ?? first.End?.Description ?? "the server sent something else";
+            throw new TogetherApiException($"The realtime session did not start: {error}", null, first.Event?.Error?.Code ?? first.Event?.Code, null);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw new TogetherApiException($"No session.created within {sessionTimeout.TotalSeconds:0.#} s from {safeUri}.", HttpStatusCode.GatewayTimeout, "session_timeout", null);
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Queues a message; it is sent in order by the send loop. Pooled buffers return to the pool once sent.</summary>
+    public void Send(OutgoingMessage message)
+    {
+        if (!_outgoing.Writer.TryWrite(message) && message.Pooled)
+            ArrayPool<byte>.Shared.Return(message.Buffer);
+    }
+
+    /// <summary>Queues an event serialized with the source-generated context.</summary>
+    public void Send(RealtimeEvent message)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(message, RealtimeJsonContext.Default.RealtimeEvent);
+        Send(new OutgoingMessage(bytes, bytes.Length, false, message.Type == RealtimeEventTypes.Commit));
+    }
+
+    /// <summary>Reads the next event; returns an end instead when the connection closed or broke.</summary>
+    public async Task<(RealtimeEvent? Event, ConnectionEnd? End)> ReceiveAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            _receiveBuffer.ResetWrittenCount();
+            ValueWebSocketReceiveResult result;
+            try
+            {
+                do
+                {
+                    result = await _socket.ReceiveAsync(_receiveBuffer.GetMemory(8 * 1024), cancellationToken).ConfigureAwait(false);
+                    _receiveBuffer.Advance(result.Count);
+                    if (_receiveBuffer.WrittenCount > 4 * 1024 * 1024)
+                        return (null, new ConnectionEnd(null, "a message over 4 MB", null));
+                }
+                while (!result.EndOfMessage);
+            }
+            catch (Exception exception) when (exception is WebSocketException or IOException or ObjectDisposedException)
+            {
+                return (null, new ConnectionEnd(null, exception.Message, exception));
+            }
+            if (result.MessageType == WebSocketMessageType.Close)
+                return (null, new ConnectionEnd(_socket.CloseStatus, _socket.CloseStatusDescription, null));
+            if (result.MessageType != WebSocketMessageType.Text)
+                continue;
+            try
+            {
+                var message = JsonSerializer.Deserialize(_receiveBuffer.WrittenSpan, RealtimeJsonContext.Default.RealtimeEvent);
+                if (message is not null)
+                    return (message, null);
+            }
+            catch (JsonException)
+            {
+                return (new RealtimeEvent { Type = "<garbage>" }, null);
+            }
+        }
+    }
+
+    /// <summary>Closes gracefully (bounded) after the queued messages went out.</summary>
+    public async Task CloseAsync(TimeSpan timeout)
+    {
+        _outgoing.Writer.TryComplete();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _sendLoop.WaitAsync(cts.Token).ConfigureAwait(false);
+            if (_socket.State == WebSocketState.Open)
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or IOException)
+        {
+            // Closing is best effort: the socket is aborted on dispose.
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _outgoing.Writer.TryComplete();
+        _socket.Abort();
+        await _sendLoop.ConfigureAwait(false);
+        _socket.Dispose();
+        while (_outgoing.Reader.TryRead(out var message))
+        {
+            if (message.Pooled)
+                ArrayPool<byte>.Shared.Return(message.Buffer);
+        }
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var reader = _outgoing.Reader;
+        var broken = false;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var message))
+            {
+                try
+                {
+                    if (!broken)
+                    {
+                        await _socket.SendAsync(message.Buffer.AsMemory(0, message.Length), WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+                        if (message.IsCommit)
+                            _onCommitSent?.Invoke(System.Diagnostics.Stopwatch.GetTimestamp());
+                    }
+                }
+                catch (Exception exception) when (exception is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+                {
+                    broken = true; // the receive side reports the break; unsent audio stays in the replay buffer
+                }
+                finally
+                {
+                    if (message.Pooled)
+                        ArrayPool<byte>.Shared.Return(message.Buffer);
+                }
+            }
+        }
+    }
+
+    internal static string StatusCode(HttpStatusCode status) => status switch
+    {
+        HttpStatusCode.Unauthorized => "invalid_api_key",
+        HttpStatusCode.Forbidden => "forbidden",
+        HttpStatusCode.TooManyRequests => "rate_limit_exceeded",
+        HttpStatusCode.BadRequest => "invalid_request",
+        _ => "server_error",
+    };
+
+    /// <summary>The category of an <c>error</c> event's code.</summary>
+    internal static ErrorCategory CategoryOf(string? code) => code switch
+    {
+        "invalid_api_key" or "missing_api_key" => ErrorCategory.Authentication,
+        "forbidden" => ErrorCategory.Authorization,
+        "rate_limit_exceeded" => ErrorCategory.RateLimit,
+        "model_not_available" or "invalid_audio_format" or "invalid_request" or "unknown_event" or "invalid_json" or "invalid_audio" => ErrorCategory.InvalidRequest,
+        _ => ErrorCategory.Server,
+    };
+}
