@@ -8,6 +8,10 @@ internal static class CommandCatalog
     public static IEnumerable<Command> All()
     {
         // One line per command; each command lives in its own file in this folder.
-        yield break;
+        yield return StreamCommand.Create();
+        yield return VadCommand.Create();
+        yield return InfoCommand.Create();
+        yield return ConvertCommand.Create();
+        yield return EmulatorCommand.Create();
     }
 }
