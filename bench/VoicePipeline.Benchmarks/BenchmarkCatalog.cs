@@ -16,6 +16,10 @@ internal static class BenchmarkCatalog
     {
         // One line per benchmark; each lives in its own file.
         yield return new PipelineBenchmark();
+        yield return new ResampleBenchmark();
+        yield return new VadBenchmark();
+        yield return new SttBenchmark();
+        yield return new RecognizerBenchmark();
         yield break;
     }
 }

@@ -34,6 +34,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     {
         _model = model ?? batcher?.Model ?? SileroVadModel.Shared;
         _batcher = batcher;
+        _batcher?.Register();
         Configure(16_000, 1);
     }
 
@@ -116,7 +117,14 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     }
 
     /// <inheritdoc />
-    public void Dispose() => DisposeTensors();
+    public void Dispose()
+    {
+        if (_inputs.Length > 0)
+            _batcher?.Unregister();
+        DisposeTensors();
+        _inputs = [];
+        _outputs = [];
+    }
 
     private void DisposeTensors()
     {

@@ -17,12 +17,20 @@ public sealed class SileroVadBatcher
     private readonly float[] _input = new float[MaxBatch * 576];
     private readonly float[] _state = new float[2 * MaxBatch * 128];
     private bool _running;
+    private int _streams;
 
     /// <summary>Creates a batcher on <paramref name="model"/> (the shared model by default).</summary>
     public SileroVadBatcher(SileroVadModel? model = null) => Model = model ?? SileroVadModel.Shared;
 
     /// <summary>Gets the model.</summary>
     public SileroVadModel Model { get; }
+
+    /// <summary>Gets or sets how long a batch waits for the other streams' windows before it runs without them.</summary>
+    public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    internal void Register() => Interlocked.Increment(ref _streams);
+
+    internal void Unregister() => Interlocked.Decrement(ref _streams);
 
     /// <summary>Gets how many batches ran and how many windows they held, for tuning and tests.</summary>
     public (long Batches, long Windows) Statistics { get; private set; }
@@ -47,6 +55,7 @@ public sealed class SileroVadBatcher
 
         while (true)
         {
+            WaitForOtherStreams();
             Request[] batch;
             lock (_gate)
             {
@@ -64,6 +73,24 @@ public sealed class SileroVadBatcher
         }
         request.Done.Dispose();
         return request.Error is null ? request.Result : throw new InvalidOperationException("Batched VAD inference failed.", request.Error);
+    }
+
+    /// <summary>Gives the other registered streams up to <see cref="MaxWait"/> to queue their windows: fuller batches.</summary>
+    private void WaitForOtherStreams()
+    {
+        var wanted = Math.Min(MaxBatch, Volatile.Read(ref _streams));
+        var deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(MaxWait.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (true)
+        {
+            lock (_gate)
+            {
+                if (_pending.Count >= wanted)
+                    return;
+            }
+            if (System.Diagnostics.Stopwatch.GetTimestamp() >= deadline)
+                return;
+            Thread.Yield();
+        }
     }
 
     private void RunBatch(Request[] batch)

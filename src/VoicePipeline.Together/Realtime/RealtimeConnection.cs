@@ -8,8 +8,11 @@ using VoicePipeline.Together.Client;
 
 namespace VoicePipeline.Together.Realtime;
 
-/// <summary>A message waiting to be sent: UTF-8 JSON in a (possibly pooled) buffer.</summary>
-internal readonly record struct OutgoingMessage(byte[] Buffer, int Length, bool Pooled, bool IsCommit);
+/// <summary>A message waiting to be sent: UTF-8 JSON in a buffer, returned to <paramref name="Pool"/> once sent when it has one.</summary>
+internal readonly record struct OutgoingMessage(byte[] Buffer, int Length, ArrayPool<byte>? Pool, bool IsCommit)
+{
+    public void Release() => Pool?.Return(Buffer);
+}
 
 /// <summary>Why a connection ended.</summary>
 internal readonly record struct ConnectionEnd(WebSocketCloseStatus? CloseStatus, string? Description, Exception? Error);
@@ -25,6 +28,7 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     private readonly Task _sendLoop;
     private readonly Action<long>? _onCommitSent;
     private readonly ArrayBufferWriter<byte> _receiveBuffer = new(16 * 1024);
+    private int _pendingSends;
 
     private RealtimeConnection(ClientWebSocket socket, Action<long>? onCommitSent)
     {
@@ -78,18 +82,25 @@ internal sealed class RealtimeConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Gets how many messages wait to be sent.</summary>
+    public int PendingSends => Volatile.Read(ref _pendingSends);
+
     /// <summary>Queues a message; it is sent in order by the send loop. Pooled buffers return to the pool once sent.</summary>
     public void Send(OutgoingMessage message)
     {
-        if (!_outgoing.Writer.TryWrite(message) && message.Pooled)
-            ArrayPool<byte>.Shared.Return(message.Buffer);
+        Interlocked.Increment(ref _pendingSends);
+        if (!_outgoing.Writer.TryWrite(message))
+        {
+            Interlocked.Decrement(ref _pendingSends);
+            message.Release();
+        }
     }
 
     /// <summary>Queues an event serialized with the source-generated context.</summary>
     public void Send(RealtimeEvent message)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(message, RealtimeJsonContext.Default.RealtimeEvent);
-        Send(new OutgoingMessage(bytes, bytes.Length, false, message.Type == RealtimeEventTypes.Commit));
+        Send(new OutgoingMessage(bytes, bytes.Length, null, message.Type == RealtimeEventTypes.Commit));
     }
 
     /// <summary>Reads the next event; returns an end instead when the connection closed or broke.</summary>
@@ -156,10 +167,7 @@ internal sealed class RealtimeConnection : IAsyncDisposable
         await _sendLoop.ConfigureAwait(false);
         _socket.Dispose();
         while (_outgoing.Reader.TryRead(out var message))
-        {
-            if (message.Pooled)
-                ArrayPool<byte>.Shared.Return(message.Buffer);
-        }
+            message.Release();
     }
 
     private async Task SendLoopAsync()
@@ -185,8 +193,8 @@ internal sealed class RealtimeConnection : IAsyncDisposable
                 }
                 finally
                 {
-                    if (message.Pooled)
-                        ArrayPool<byte>.Shared.Return(message.Buffer);
+                    message.Release();
+                    Interlocked.Decrement(ref _pendingSends);
                 }
             }
         }

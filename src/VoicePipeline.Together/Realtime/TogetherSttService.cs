@@ -25,6 +25,7 @@ public sealed partial class TogetherSttService : FrameProcessor
 {
     private const int ModelRate = 16_000;
     private const int MaxAppendSamples = ModelRate; // never more than 1000 ms per append
+    private const int PrerollSamples = ModelRate * 2; // audio kept before speech starts, for a replay
     private static readonly byte[] s_appendPrefix = "{\"type\":\"input_audio_buffer.append\",\"audio\":\""u8.ToArray();
     private static readonly byte[] s_appendSuffix = "\"}"u8.ToArray();
     private static readonly byte[] s_commit = "{\"type\":\"input_audio_buffer.commit\"}"u8.ToArray();
@@ -33,6 +34,10 @@ public sealed partial class TogetherSttService : FrameProcessor
     private readonly Lock _gate = new();
     private readonly Queue<PendingTurn> _pending = new();
     private readonly CancellationTokenSource _stop = new();
+
+    // Append buffers are rented on the audio thread and returned by the send loop: a pool of our own avoids the
+    // shared pool's per-thread caches, which would miss on every cross-thread return.
+    private readonly ArrayPool<byte> _buffers = ArrayPool<byte>.Create(64 * 1024, 256);
     private short[] _replay = new short[ModelRate * 4];
     private int _replayCount;
     private long _replayStart;   // absolute position (16 kHz samples since the stream began) of _replay[0]
@@ -74,6 +79,9 @@ public sealed partial class TogetherSttService : FrameProcessor
 
     /// <summary>Gets whether a connection is up and audio goes straight to the server.</summary>
     public bool IsConnected => Volatile.Read(ref _live) is not null;
+
+    /// <summary>Gets how many messages wait for the socket (benchmarks).</summary>
+    internal int PendingSends => Volatile.Read(ref _live)?.PendingSends ?? 0;
 
     /// <summary>Called with a <see cref="System.Diagnostics.Stopwatch"/> timestamp whenever a commit leaves the socket (benchmarks).</summary>
     internal Action<long>? CommitSent { get; set; }
@@ -188,7 +196,7 @@ public sealed partial class TogetherSttService : FrameProcessor
             await _supervisor.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    private void AppendAudio(InputAudioRawFrame audio)
+    internal void AppendAudio(InputAudioRawFrame audio)
     {
         var samples = MemoryMarshal.Cast<byte, short>(audio.Audio.Span);
         if (audio.SampleRate != ModelRate || audio.Channels != 1)
@@ -216,7 +224,7 @@ public sealed partial class TogetherSttService : FrameProcessor
             _pending.Enqueue(turn);
             if (_drained.Task.IsCompleted)
                 _drained = NewSignal(completed: false);
-            _live?.Send(new OutgoingMessage(s_commit, s_commit.Length, false, true));
+            _live?.Send(new OutgoingMessage(s_commit, s_commit.Length, null, true));
         }
         _speaking = false;
         _speechStart = null;
@@ -276,19 +284,20 @@ public sealed partial class TogetherSttService : FrameProcessor
     /// <summary>Keeps audio until it is transcribed (caller holds the lock).</summary>
     private void Remember(ReadOnlySpan<short> samples)
     {
-        var max = (int)(_options.MaxReplay.TotalSeconds * ModelRate);
+        // Between turns only a short pre-roll is worth replaying; trimmed in one go once it doubles (amortized).
+        if (!_speaking && _pending.Count == 0 && _replayCount > 2 * PrerollSamples)
+            Forget(_replayStart + _replayCount - PrerollSamples);
         if (_replayCount + samples.Length > _replay.Length)
         {
-            var needed = Math.Min(Math.Max(_replay.Length * 2, _replayCount + samples.Length), Math.Max(max, samples.Length));
+            var max = Math.Max((int)(_options.MaxReplay.TotalSeconds * ModelRate), 4 * samples.Length);
+            var needed = Math.Min(Math.Max(_replay.Length * 2, _replayCount + samples.Length), max);
             if (needed > _replay.Length)
                 Array.Resize(ref _replay, needed);
-            var overflow = _replayCount + samples.Length - _replay.Length;
-            if (overflow > 0)
+            if (_replayCount + samples.Length > _replay.Length)
             {
+                // Over the bound: drop the oldest quarter at once rather than a frame at a time.
                 Log.ReplayOverflow(Logger, _options.MaxReplay);
-                _replay.AsSpan(overflow, _replayCount - overflow).CopyTo(_replay);
-                _replayCount -= overflow;
-                _replayStart += overflow;
+                Forget(_replayStart + Math.Max(_replay.Length / 4, _replayCount + samples.Length - _replay.Length));
             }
         }
         samples.CopyTo(_replay.AsSpan(_replayCount));
@@ -314,11 +323,11 @@ public sealed partial class TogetherSttService : FrameProcessor
             samples = samples[chunk.Length..];
             var pcm = MemoryMarshal.AsBytes(chunk);
             var length = s_appendPrefix.Length + Base64.GetMaxEncodedToUtf8Length(pcm.Length) + s_appendSuffix.Length;
-            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            var buffer = _buffers.Rent(length);
             s_appendPrefix.CopyTo(buffer, 0);
             Base64.EncodeToUtf8(pcm, buffer.AsSpan(s_appendPrefix.Length), out _, out var written);
             s_appendSuffix.CopyTo(buffer, s_appendPrefix.Length + written);
-            connection.Send(new OutgoingMessage(buffer, s_appendPrefix.Length + written + s_appendSuffix.Length, true, false));
+            connection.Send(new OutgoingMessage(buffer, s_appendPrefix.Length + written + s_appendSuffix.Length, _buffers, false));
         }
         _lastSend = TimeProvider.GetTimestamp();
     }
@@ -403,7 +412,7 @@ public sealed partial class TogetherSttService : FrameProcessor
         {
             var end = (int)Math.Clamp(turn.EndPosition - _replayStart, 0, _replayCount);
             SendAppends(connection, _replay.AsSpan((int)(position - _replayStart), end - (int)(position - _replayStart)));
-            connection.Send(new OutgoingMessage(s_commit, s_commit.Length, false, true));
+            connection.Send(new OutgoingMessage(s_commit, s_commit.Length, null, true));
             position = _replayStart + end;
         }
         SendAppends(connection, _replay.AsSpan((int)(position - _replayStart), _replayCount - (int)(position - _replayStart)));
