@@ -121,15 +121,26 @@ public sealed partial class FileTransportInput : FrameProcessor
             await SendAsync().ConfigureAwait(false);
         }
 
+        /// <summary>Waits until <paramref name="due"/> after the start, by the pipeline's clock; exact under a fake clock too.</summary>
+        private async ValueTask DelayUntilAsync(TimeSpan due)
+        {
+            var clock = owner.TimeProvider;
+            var remaining = due - clock.GetElapsedTime(_startTimestamp);
+            if (remaining <= TimeSpan.Zero)
+                return;
+            var elapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using var timer = clock.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), elapsed, remaining, Timeout.InfiniteTimeSpan);
+            // The clock may have moved between measuring and arming the timer; then the timer is late, so look again.
+            if (due - clock.GetElapsedTime(_startTimestamp) <= TimeSpan.Zero)
+                return;
+            await elapsed.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         private async ValueTask SendAsync()
         {
             var timestamp = options.FrameDuration * _sent;
             if (options.RealTime)
-            {
-                var wait = timestamp - owner.TimeProvider.GetElapsedTime(_startTimestamp);
-                if (wait > TimeSpan.Zero)
-                    await Task.Delay(wait, owner.TimeProvider, cancellationToken).ConfigureAwait(false);
-            }
+                await DelayUntilAsync(timestamp).ConfigureAwait(false);
             var bytes = new byte[_filled * 2];
             Pcm.WriteLittleEndian(_frame.AsSpan(0, _filled), bytes);
             _sent++;

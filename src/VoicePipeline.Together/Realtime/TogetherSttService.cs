@@ -55,6 +55,7 @@ public sealed partial class TogetherSttService : FrameProcessor
     private string? _pendingModel;
     private long _lastSend;
     private bool _failed;
+    private long _completedTurns;
     private Task? _supervisor;
     private ITimer? _keepAlive;
     private TaskCompletionSource _drained = NewSignal(completed: true);
@@ -154,18 +155,31 @@ public sealed partial class TogetherSttService : FrameProcessor
             return;
         if (_speaking && !_failed)
             Commit(TimeSpan.FromSeconds((double)Volatile.Read(ref _appended) / ModelRate), 0);
-        Task drained;
-        lock (_gate)
-            drained = _drained.Task;
-        try
+        // Bounded by progress, not total time: a slow server that keeps delivering finals is waited for; one that
+        // goes quiet for FinalTranscriptTimeout is given up on.
+        while (true)
         {
-            await drained.WaitAsync(_options.FinalTranscriptTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            Log.FinalTimeout(Logger, _options.FinalTranscriptTimeout);
-            await PushErrorAsync($"No final transcript within {_options.FinalTranscriptTimeout.TotalSeconds:0.#} s of the end of the stream.",
-                category: ErrorCategory.Connectivity, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Task drained;
+            long progress;
+            lock (_gate)
+            {
+                drained = _drained.Task;
+                progress = _completedTurns;
+            }
+            try
+            {
+                await drained.WaitAsync(_options.FinalTranscriptTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (TimeoutException)
+            {
+                if (Volatile.Read(ref _completedTurns) != progress)
+                    continue;
+                Log.FinalTimeout(Logger, _options.FinalTranscriptTimeout);
+                await PushErrorAsync($"No final transcript within {_options.FinalTranscriptTimeout.TotalSeconds:0.#} s of the end of the stream.",
+                    category: ErrorCategory.Connectivity, cancellationToken: cancellationToken).ConfigureAwait(false);
+                break;
+            }
         }
         await StopAsync(gracefully: true).ConfigureAwait(false);
     }
@@ -458,6 +472,7 @@ public sealed partial class TogetherSttService : FrameProcessor
                 {
                     if (_pending.TryDequeue(out var failed))
                         Forget(failed.EndPosition);
+                    _completedTurns++;
                     SignalIfDrained();
                 }
                 await PushErrorAsync($"Transcription of a turn failed: {message.Error?.Message ?? "no details"}", category: ErrorCategory.Processing).ConfigureAwait(false);
@@ -486,6 +501,7 @@ public sealed partial class TogetherSttService : FrameProcessor
         lock (_gate)
         {
             turn = _pending.TryDequeue(out var t) ? t : null;
+            _completedTurns++;
             if (turn is not null)
                 Forget(turn.EndPosition);
             SignalIfDrained();
