@@ -281,6 +281,28 @@ public sealed class TogetherSttServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task An_idle_session_is_kept_alive_with_silence()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var (emulator, service) = await StartAsync(options: o => o.KeepAliveInterval = TimeSpan.FromSeconds(60), script: ["before idle", "after idle"]);
+        var options = Harness();
+        options.TimeProvider = time;
+        await using var harness = await FrameProcessorHarness.StartAsync(service, options);
+        await SpeakAsync(harness, 0.4, 0);
+        await harness.WaitForDownstreamAsync<TranscriptionFrame>(); // connected and idle now
+        var before = emulator.RealtimeSessions.Single().Audio.Length;
+
+        time.Advance(TimeSpan.FromSeconds(61)); // the keepalive fires: 100 ms of silence goes out
+        await harness.SendAsync(new UserStoppedSpeakingFrame()); // a commit after it, answered once both arrived
+        await harness.WaitForDownstreamAsync<TranscriptionFrame>(t => t.Text == "after idle");
+        await harness.EndAsync();
+
+        var audio = emulator.RealtimeSessions.Single().Audio;
+        (audio.Length - before).Should().Be(3200, "one keepalive of 100 ms at 16 kHz s16le");
+        audio[before..].Should().OnlyContain(b => b == 0);
+    }
+
+    [Fact]
     public async Task No_key_is_a_fatal_error_before_any_connection()
     {
         var (emulator, service) = await StartAsync(options: o => o.ApiKey = null);

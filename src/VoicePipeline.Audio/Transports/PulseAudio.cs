@@ -1,0 +1,195 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using VoicePipeline.Frames;
+using VoicePipeline.Processors;
+
+namespace VoicePipeline.Audio.Transports;
+
+/// <summary>Where PulseAudio transports connect.</summary>
+public sealed class PulseAudioOptions
+{
+    /// <summary>Gets or sets the source (microphone) or sink (speaker) name; null uses the default device.</summary>
+    public string? Device { get; set; }
+
+    /// <summary>Gets or sets the PulseAudio server (for example <c>unix:/run/user/1000/pulse/native</c>); null uses the default.</summary>
+    public string? Server { get; set; }
+
+    internal Process Start(string tool, string mode, int sampleRate, bool writes)
+    {
+        var info = new ProcessStartInfo(tool)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = writes,
+            RedirectStandardOutput = !writes,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { mode, "--raw", "--format=s16le", "--channels=1", "--rate=" + sampleRate.ToString(CultureInfo.InvariantCulture), "--latency-msec=20" })
+            info.ArgumentList.Add(argument);
+        if (Device is not null)
+            info.ArgumentList.Add("--device=" + Device);
+        if (Server is not null)
+            info.ArgumentList.Add("--server=" + Server);
+        try
+        {
+            return Process.Start(info) ?? throw new InvalidOperationException($"{tool} did not start");
+        }
+        catch (Win32Exception exception)
+        {
+            throw new InvalidOperationException($"{tool} is not installed (sudo apt-get install pulseaudio-utils)", exception);
+        }
+    }
+
+    internal static void Stop(Process? process)
+    {
+        if (process is null)
+            return;
+        try
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        process.Dispose();
+    }
+}
+
+/// <summary>
+/// A microphone through PulseAudio (<c>parec</c>): 20 ms <see cref="InputAudioRawFrame"/>s, mono, at the pipeline's
+/// input rate (PulseAudio converts the device's format). A missing tool or server becomes a fatal <see cref="ErrorFrame"/>.
+/// </summary>
+public sealed class PulseAudioInput(PulseAudioOptions? options = null, string? name = null) : FrameProcessor(name)
+{
+    private readonly PulseAudioOptions _options = options ?? new PulseAudioOptions();
+    private readonly CancellationTokenSource _stop = new();
+    private Process? _process;
+    private Task? _pump;
+
+    /// <inheritdoc />
+    protected override async ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _process = _options.Start("parec", "--record", frame.AudioInSampleRate, writes: false);
+        }
+        catch (InvalidOperationException exception)
+        {
+            await PushErrorAsync(exception.Message, exception, ErrorCategory.InvalidRequest, fatal: true, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        _pump = Task.Run(() => PumpAsync(_process, frame.AudioInSampleRate, _stop.Token), CancellationToken.None);
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask OnCancelAsync(CancelFrame frame, CancellationToken cancellationToken) => await StopAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    protected override async ValueTask OnEndAsync(EndFrame frame, CancellationToken cancellationToken) => await StopAsync().ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public override async ValueTask CleanupAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync().ConfigureAwait(false);
+        await base.CleanupAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task StopAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        PulseAudioOptions.Stop(Interlocked.Exchange(ref _process, null));
+        if (_pump is not null)
+            await _pump.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task PumpAsync(Process process, int sampleRate, CancellationToken cancellationToken)
+    {
+        var frameBytes = sampleRate / 50 * 2;
+        var stream = process.StandardOutput.BaseStream;
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        var position = TimeSpan.Zero;
+        try
+        {
+            while (!cancellationToken.IsCancellationRequested)
+            {
+                var buffer = new byte[frameBytes]; // each frame owns its audio: it travels on through the pipeline
+                await stream.ReadExactlyAsync(buffer, cancellationToken).ConfigureAwait(false);
+                await PushFrameAsync(new InputAudioRawFrame(buffer, sampleRate) { PresentationTimestamp = position }, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
+                position += TimeSpan.FromMilliseconds(20);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (EndOfStreamException)
+        {
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                var reason = (await stderr.ConfigureAwait(false)).Trim();
+                await PushErrorAsync($"The microphone stopped (parec: {(reason.Length > 0 ? reason : "no details")})", category: ErrorCategory.Connectivity, fatal: true, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A speaker through PulseAudio (<c>pacat</c>): plays every <see cref="OutputAudioRawFrame"/> (TTS audio included) at the
+/// pipeline's output rate, converted with the project's resampler, and passes all frames on.
+/// </summary>
+public sealed class PulseAudioOutput(PulseAudioOptions? options = null, string? name = null) : FrameProcessor(name)
+{
+    private readonly PulseAudioOptions _options = options ?? new PulseAudioOptions();
+    private Process? _process;
+    private MonoConverter? _converter;
+    private int _rate;
+
+    /// <inheritdoc />
+    protected override async ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
+    {
+        _rate = frame.AudioOutSampleRate;
+        try
+        {
+            _process = _options.Start("pacat", "--playback", _rate, writes: true);
+        }
+        catch (InvalidOperationException exception)
+        {
+            await PushErrorAsync(exception.Message, exception, ErrorCategory.InvalidRequest, fatal: true, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    {
+        if (frame is OutputAudioRawFrame audio && _process is { HasExited: false } process)
+        {
+            if (_converter is null || _converter.InputRate != audio.SampleRate)
+                _converter = new MonoConverter(audio.SampleRate, audio.Channels, _rate);
+            var samples = _converter.Convert(Pcm.AsSamples(audio.Audio.Span));
+            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples).ToArray();
+            await process.StandardInput.BaseStream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            await process.StandardInput.BaseStream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask OnEndAsync(EndFrame frame, CancellationToken cancellationToken)
+    {
+        // Let what was written play out (bounded), then stop.
+        if (_process is { HasExited: false } process)
+        {
+            process.StandardInput.Close();
+            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(10), cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        PulseAudioOptions.Stop(Interlocked.Exchange(ref _process, null));
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask CleanupAsync(CancellationToken cancellationToken = default)
+    {
+        PulseAudioOptions.Stop(Interlocked.Exchange(ref _process, null));
+        await base.CleanupAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
