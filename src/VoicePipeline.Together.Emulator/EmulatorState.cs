@@ -1,4 +1,5 @@
 using VoicePipeline.Together.Emulator.Realtime;
+using VoicePipeline.Together.Emulator.Transcriptions;
 
 namespace VoicePipeline.Together.Emulator;
 
@@ -7,6 +8,22 @@ internal sealed class EmulatorState
 {
     private readonly Lock _gate = new();
     private readonly List<RealtimeSessionLog> _realtime = [];
+    private readonly List<TranscriptionRequestLog> _transcriptions = [];
+
+    public IReadOnlyList<TranscriptionRequestLog> TranscriptionRequests
+    {
+        get
+        {
+            lock (_gate)
+                return _transcriptions.ToArray();
+        }
+    }
+
+    public void AddTranscriptionRequest(TranscriptionRequestLog log)
+    {
+        lock (_gate)
+            _transcriptions.Add(log);
+    }
 
     public IReadOnlyList<RealtimeSessionLog> RealtimeSessions
     {

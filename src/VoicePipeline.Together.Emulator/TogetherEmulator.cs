@@ -38,6 +38,9 @@ public sealed class TogetherEmulator : IAsyncDisposable
     /// <summary>Gets every realtime connection attempt so far, accepted or not, in order.</summary>
     public IReadOnlyList<RealtimeSessionLog> RealtimeSessions => _state.RealtimeSessions;
 
+    /// <summary>Gets every batch transcription or translation request so far, in order.</summary>
+    public IReadOnlyList<Transcriptions.TranscriptionRequestLog> TranscriptionRequests => _state.TranscriptionRequests;
+
     /// <summary>Starts an emulator and returns once it accepts connections.</summary>
     public static async Task<TogetherEmulator> StartAsync(TogetherEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -45,13 +48,13 @@ public sealed class TogetherEmulator : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(options.LoggerFactory);
-        builder.WebHost.UseKestrel().UseUrls($"http://{options.Host}:{options.Port}");
+        builder.WebHost.UseKestrel(k => k.Limits.MaxRequestBodySize = null).UseUrls($"http://{options.Host}:{options.Port}");
         var app = builder.Build();
         app.UseWebSockets();
         var state = new EmulatorState();
         var v1 = app.MapGroup("/v1");
         v1.MapRealtimeTranscription(options, state);
-        v1.MapTranscriptions(options);
+        v1.MapTranscriptions(options, state);
         v1.MapSpeech(options);
         v1.MapChatCompletions(options);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);

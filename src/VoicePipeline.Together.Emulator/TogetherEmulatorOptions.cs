@@ -27,6 +27,12 @@ public sealed class TogetherEmulatorOptions
     /// <summary>Gets the faults the realtime transcription endpoint injects.</summary>
     public Realtime.RealtimeFaults RealtimeFaults { get; } = new();
 
+    /// <summary>Gets the faults the batch transcription endpoints inject.</summary>
+    public Transcriptions.TranscriptionFaults TranscriptionFaults { get; } = new();
+
+    /// <summary>Gets or sets how many seconds of an upload are recognized (the rest is accepted and ignored).</summary>
+    public int MaxRecognizedSeconds { get; set; } = 900;
+
     /// <summary>Gets or sets the logger factory.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 }

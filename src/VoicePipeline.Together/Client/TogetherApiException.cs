@@ -31,6 +31,9 @@ public class TogetherApiException : Exception
     /// <summary>Gets the error type the server sent, when it sent one.</summary>
     public string? ErrorType { get; }
 
+    /// <summary>Gets how long the server asked the client to wait before retrying (<c>Retry-After</c>), when it did.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>Gets whether retrying the same request can never succeed (authentication, authorization, invalid request).</summary>
     public bool IsPermanent => Category is ErrorCategory.Authentication or ErrorCategory.Authorization or ErrorCategory.InvalidRequest;
 
