@@ -9,6 +9,8 @@ internal static class CommandCatalog
     {
         // One line per command; each command lives in its own file in this folder.
         yield return StreamCommand.Create();
+        yield return TranscribeCommand.CreateTranscribe();
+        yield return TranscribeCommand.CreateTranslate();
         yield return VadCommand.Create();
         yield return InfoCommand.Create();
         yield return ConvertCommand.Create();

@@ -75,7 +75,9 @@ public sealed class TogetherTranscriptionClient : IDisposable
             _http.Dispose();
     }
 
-    internal static bool IsUrl(string input) => input.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || input.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Whether <paramref name="input"/> is an http(s) URL (sent for the server to fetch) rather than a file path.</summary>
+    public static bool IsUrl(string input)
+        => input is not null && (input.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || input.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
 
     private async Task<TranscriptionResult> SendAsync(string endpoint, string input, TranscriptionRequest request, IProgress<long>? progress, CancellationToken cancellationToken)
     {
