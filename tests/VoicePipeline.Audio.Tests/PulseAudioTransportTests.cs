@@ -59,14 +59,15 @@ public class PulseAudioTransportTests(PulseAudioFixture pulse) : IClassFixture<P
             new HarnessOptions { AudioOutSampleRate = 24000 });
 
         var loud = await microphone.WaitForDownstreamAsync<InputAudioRawFrame>(f => Pcm.Rms(Pcm.AsSamples(f.Audio.Span)) > 0.1);
-        var heard = await CollectAsync(microphone, loud, frames: 25);
+        var heard = await CollectAsync(microphone, loud, frames: 90); // 1.8 s: the whole 1.5 s tone and some silence after
         await microphone.EndAsync();
 
         heard.Should().OnlyContain(f => f.SampleRate == 16000 && f.Channels == 1 && f.Duration == TimeSpan.FromMilliseconds(20));
-        var samples = heard.SelectMany(f => TestAudio.FromBytes(f.Audio.Span)).ToArray();
-        var (amplitude, residualDb) = Spectrum.FitTone(samples, 440, 16000);
-        amplitude.Should().BeApproximately(0.3, 0.05, "the tone played at 24 kHz is heard at 16 kHz");
-        residualDb.Should().BeLessThan(-30);
+        var tonal = heard.Select(f => Spectrum.FitTone(TestAudio.FromBytes(f.Audio.Span), 440, 16000))
+            .Where(t => t.Amplitude > 0.1).ToList();
+        tonal.Count.Should().BeGreaterThan(55, "about 75 frames of the 1.5 s tone arrive (a loaded machine may glitch a few)");
+        tonal.Select(t => t.Amplitude).Order().ElementAt(tonal.Count / 2).Should().BeApproximately(0.3, 0.03, "the tone played at 24 kHz is heard at 16 kHz at its level");
+        tonal.Count(t => t.ResidualDb < -30).Should().BeGreaterThan(tonal.Count / 2, "most frames hold a clean 440 Hz tone");
     }
 
     [Fact]

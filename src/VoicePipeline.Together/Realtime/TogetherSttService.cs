@@ -43,7 +43,8 @@ public sealed partial class TogetherSttService : FrameProcessor
     private long _replayStart;   // absolute position (16 kHz samples since the stream began) of _replay[0]
     private long _appended;      // absolute position of the next sample
     private RealtimeConnection? _live;
-    private CancellationTokenSource? _reconnect;
+    private volatile bool _stopping;
+    private volatile bool _reconnectRequested;
     private MonoConverter? _converter;
     private int _converterRate;
     private int _converterChannels;
@@ -196,6 +197,7 @@ public sealed partial class TogetherSttService : FrameProcessor
 
     private async Task StopAsync(bool gracefully)
     {
+        _stopping = true; // before closing: the close must not look like a drop to the supervisor
         _keepAlive?.Dispose();
         RealtimeConnection? live;
         lock (_gate)
@@ -273,7 +275,14 @@ public sealed partial class TogetherSttService : FrameProcessor
         _model = _pendingModel;
         MetricsModel = _model;
         _pendingModel = null;
-        _reconnect?.Cancel();
+        if (_live is { } connection)
+        {
+            // Close after what is queued (a live settings update, say) went out; cancelling the receive would abort
+            // the socket and lose it. The supervisor sees the close and connects again with the new model.
+            _reconnectRequested = true;
+            _live = null;
+            _ = connection.CloseAsync(TimeSpan.FromSeconds(2));
+        }
     }
 
     private RealtimeEvent SessionUpdate() => new()
@@ -372,29 +381,26 @@ public sealed partial class TogetherSttService : FrameProcessor
                 return;
             }
 
-            using var reconnect = new CancellationTokenSource();
             lock (_gate)
             {
                 if (_language is not null || _prompt is not null)
                     connection.Send(SessionUpdate());
                 Replay(connection);
-                _reconnect = reconnect;
+                _reconnectRequested = false;
                 Volatile.Write(ref _live, connection);
             }
             Log.Connected(Logger, _model, _replayCount);
 
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, reconnect.Token);
-            var end = await ReceiveEventsAsync(connection, linked.Token).ConfigureAwait(false);
+            var end = await ReceiveEventsAsync(connection, stop).ConfigureAwait(false);
             lock (_gate)
             {
                 if (ReferenceEquals(_live, connection))
                     _live = null;
-                _reconnect = null;
             }
-            if (reconnect.IsCancellationRequested && !stop.IsCancellationRequested)
-                await connection.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             await connection.DisposeAsync().ConfigureAwait(false);
-            if (stop.IsCancellationRequested || reconnect.IsCancellationRequested)
+            if (stop.IsCancellationRequested || _stopping)
+                return;
+            if (_reconnectRequested)
             {
                 drops = 0;
                 continue;

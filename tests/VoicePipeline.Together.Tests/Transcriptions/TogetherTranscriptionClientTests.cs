@@ -60,6 +60,9 @@ public sealed class TogetherTranscriptionClientTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData(".wav")]
+    [InlineData(".opus", "-c:a", "libopus")]
+    [InlineData(".aac", "-c:a", "aac")]
     [InlineData(".flac")]
     [InlineData(".ogg", "-c:a", "libvorbis")]
     [InlineData(".webm", "-c:a", "libopus")]
