@@ -5,8 +5,7 @@ set -euo pipefail
 
 packages=(
   ffmpeg            # decoding of every input format, ffprobe for metadata
-  espeak-ng         # speech synthesis for the emulator's TTS and the test fixtures
-  libespeak-ng1
+  espeak-ng         # speech for the test fixtures
   libpocketsphinx3  # offline speech recognition behind the emulator
   pocketsphinx-en-us
   pocketsphinx      # pocketsphinx_continuous, the accuracy/speed reference
