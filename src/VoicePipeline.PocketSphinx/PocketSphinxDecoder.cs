@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace VoicePipeline.PocketSphinx;
 
-/// <summary>A word with its time in the utterance (10 ms frames).</summary>
+/// <summary>A word with its time from the start of its utterance (10 ms frames).</summary>
 /// <param name="Word">The word (fillers such as silence are left out; alternate pronunciations are merged).</param>
 /// <param name="Start">When it starts, from the start of the utterance.</param>
 /// <param name="End">When it ends.</param>
@@ -18,6 +18,8 @@ public sealed class PocketSphinxDecoder : IDisposable
     private IntPtr _config;
     private IntPtr _decoder;
     private bool _inUtterance;
+    private long _samplesBefore;      // fed in earlier utterances: the library's frame numbers keep counting across them
+    private long _samplesInUtterance;
 
     /// <summary>Loads the models and creates a decoder.</summary>
     /// <exception cref="PocketSphinxException">The library or the model files are missing, or the decoder did not start.</exception>
@@ -82,6 +84,7 @@ public sealed class PocketSphinxDecoder : IDisposable
             return;
         fixed (short* data = samples)
             Check(NativeMethods.PsProcessRaw(_decoder, data, (nuint)samples.Length, 0, 0), "process audio");
+        _samplesInUtterance += samples.Length;
     }
 
     /// <summary>Returns the running hypothesis of the current utterance (empty when there is none).</summary>
@@ -99,6 +102,9 @@ public sealed class PocketSphinxDecoder : IDisposable
             return (string.Empty, []);
         Check(NativeMethods.PsEndUtt(_decoder), "end the utterance");
         _inUtterance = false;
+        var offsetFrames = (int)(_samplesBefore / 160); // 10 ms frames at 16 kHz
+        _samplesBefore += _samplesInUtterance;
+        _samplesInUtterance = 0;
         var words = new List<PocketSphinxWord>();
         for (var segment = NativeMethods.PsSegIter(_decoder); segment != IntPtr.Zero; segment = NativeMethods.PsSegNext(segment))
         {
@@ -109,6 +115,8 @@ public sealed class PocketSphinxDecoder : IDisposable
             if (paren > 0)
                 word = word[..paren]; // alternate pronunciation: "read(2)"
             NativeMethods.PsSegFrames(segment, out var start, out var end);
+            start = Math.Max(0, start - offsetFrames);
+            end = Math.Max(start, end - offsetFrames);
             words.Add(new PocketSphinxWord(word, TimeSpan.FromMilliseconds(start * 10), TimeSpan.FromMilliseconds((end + 1) * 10)));
         }
         // The iterator frees itself when ps_seg_next reaches the end.

@@ -24,7 +24,7 @@ public class TranscribeCommandTests
     [Fact]
     public async Task Translate_prints_verbose_json_labelled_as_a_translation()
     {
-        var result = await CliRunner.RunAsync("translate", Sample, "--format", "verbose_json");
+        var result = await CliRunner.RunAsync("translate", Sample, "--format", "verbose_json", "--timestamps", "word");
 
         result.ExitCode.Should().Be(0, result.Stderr);
         var json = JsonDocument.Parse(result.Stdout).RootElement;
@@ -32,6 +32,11 @@ public class TranscribeCommandTests
         json.GetProperty("language").GetString().Should().Be("en");
         json.GetProperty("segments").GetArrayLength().Should().Be(5);
         json.GetProperty("text").GetString().Should().Contain("amiable");
+        var segments = json.GetProperty("segments").EnumerateArray().Select(g => (Start: g.GetProperty("start").GetDouble(), End: g.GetProperty("end").GetDouble())).ToList();
+        var words = json.GetProperty("words").EnumerateArray().ToList();
+        words.Should().HaveCountGreaterThan(40);
+        words.Should().OnlyContain(w => segments.Any(g => w.GetProperty("start").GetDouble() >= g.Start - 0.05 && w.GetProperty("end").GetDouble() <= g.End + 0.05),
+            "every word's time lies within a segment of the file");
     }
 
     [Fact]

@@ -47,9 +47,12 @@ public class PocketSphinxDecoderTests
         using var decoder = new PocketSphinxDecoder();
         foreach (var (wav, truth) in Wavs.Zip(s_transcripts).Take(3))
         {
-            decoder.Process(TestAudio.Decode(wav, 16000));
-            var (text, _) = decoder.EndUtterance();
+            var audio = TestAudio.Decode(wav, 16000);
+            decoder.Process(audio);
+            var (text, words) = decoder.EndUtterance();
             WordErrorRate.Compute(truth, text).Should().BeLessThan(0.5);
+            words[0].Start.TotalSeconds.Should().BeLessThan(1.0, "word times count from the start of their own utterance");
+            words[^1].End.TotalSeconds.Should().BeLessThanOrEqualTo(audio.Length / 16000.0 + 0.02);
         }
         decoder.EndUtterance().Text.Should().BeEmpty("no utterance is open");
     }
