@@ -21,7 +21,9 @@ public class StreamCommandTests
         finals.Select(f => f.GetProperty("start").GetDouble()).Should().BeInAscendingOrder();
         finals.Should().OnlyContain(f => f.GetProperty("end").GetDouble() > f.GetProperty("start").GetDouble());
         finals.Should().OnlyContain(f => f.GetProperty("text").GetString()!.Length > 0);
-        lines.Should().Contain(l => l.GetProperty("type").GetString() == "interim");
+        var interims = lines.Where(l => l.GetProperty("type").GetString() == "interim").ToList();
+        interims.Should().NotBeEmpty();
+        interims.Should().OnlyContain(i => i.GetProperty("start").ValueKind == JsonValueKind.Number, "an interim knows where its segment began");
     }
 
     [Fact]

@@ -464,10 +464,13 @@ public sealed partial class TogetherSttService : FrameProcessor
         switch (message.Type)
         {
             case RealtimeEventTypes.Delta when !string.IsNullOrEmpty(message.Delta):
+                TimeSpan? segmentStart;
+                lock (_gate)
+                    segmentStart = _pending.TryPeek(out var oldest) ? oldest.SpeechStart : _speechStart; // the segment being transcribed
                 await StopTtfbMetricsAsync().ConfigureAwait(false);
                 await PushFrameAsync(new InterimTranscriptionFrame(message.Delta, _options.UserId, TimeProvider.GetUtcNow(), message.Language ?? _language)
                 {
-                    AudioStart = _speechStart,
+                    AudioStart = segmentStart,
                 }).ConfigureAwait(false);
                 break;
             case RealtimeEventTypes.Completed:
