@@ -72,3 +72,22 @@ public sealed class TranscriptionFrame : TextFrame
     /// <summary>Gets the audio time at which the segment ends, when known.</summary>
     public TimeSpan? AudioEnd { get; init; }
 }
+
+/// <summary>
+/// Text a text-to-speech service spoke: a word with its position in the utterance's audio when the service reports
+/// word timings, otherwise the whole text once its audio was sent. Downstream aggregators learn what the user heard.
+/// </summary>
+public sealed class TtsTextFrame : TextFrame
+{
+    /// <summary>Creates a spoken-text frame.</summary>
+    public TtsTextFrame(string text) : base(text) { }
+
+    /// <summary>Gets where the word starts in its utterance's audio, when known.</summary>
+    public TimeSpan? AudioStart { get; init; }
+
+    /// <summary>Gets where the word ends in its utterance's audio, when known.</summary>
+    public TimeSpan? AudioEnd { get; init; }
+
+    /// <summary>Gets the id of the synthesis context, when the service has one.</summary>
+    public string? ContextId { get; init; }
+}

@@ -18,6 +18,12 @@ public sealed class TogetherClientOptions
     /// <summary>Gets or sets the clock used for timeouts, backoff and metrics.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>Gets or sets how many times a rate-limited or failed request is retried (with backoff, honouring <c>Retry-After</c>).</summary>
+    public int MaxRetries { get; set; } = 3;
+
+    /// <summary>Gets or sets the first retry delay when the server gives no <c>Retry-After</c>.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Creates a copy of these options.</summary>
     public TogetherClientOptions Clone() => (TogetherClientOptions)MemberwiseClone();
 

@@ -41,24 +41,8 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     /// <exception cref="TogetherApiException">The handshake was refused, or the session did not start.</exception>
     public static async Task<RealtimeConnection> ConnectAsync(Uri uri, string apiKey, TimeSpan sessionTimeout, Action<long>? onCommitSent, CancellationToken cancellationToken)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", "Bearer " + apiKey);
-        socket.Options.SetRequestHeader("OpenAI-Beta", "realtime=v1");
-        socket.Options.CollectHttpResponseDetails = true;
+        var socket = await TogetherWebSocket.ConnectAsync(uri, apiKey, [new("OpenAI-Beta", "realtime=v1")], cancellationToken).ConfigureAwait(false);
         var safeUri = uri.GetLeftPart(UriPartial.Path);
-        try
-        {
-            await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
-        }
-        catch (WebSocketException exception)
-        {
-            var status = socket.HttpStatusCode;
-            socket.Dispose();
-            throw status == 0
-                ? new TogetherApiException($"Could not connect to {safeUri}: {exception.Message}", null, "connection_failed", null, exception)
-                : new TogetherApiException($"The realtime handshake with {safeUri} was refused: HTTP {(int)status} {status}.", status, StatusCode(status), null, exception);
-        }
-
         var connection = new RealtimeConnection(socket, onCommitSent);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(sessionTimeout);
@@ -199,15 +183,6 @@ internal sealed class RealtimeConnection : IAsyncDisposable
             }
         }
     }
-
-    internal static string StatusCode(HttpStatusCode status) => status switch
-    {
-        HttpStatusCode.Unauthorized => "invalid_api_key",
-        HttpStatusCode.Forbidden => "forbidden",
-        HttpStatusCode.TooManyRequests => "rate_limit_exceeded",
-        HttpStatusCode.BadRequest => "invalid_request",
-        _ => "server_error",
-    };
 
     /// <summary>The category of an <c>error</c> event's code.</summary>
     internal static ErrorCategory CategoryOf(string? code) => code switch

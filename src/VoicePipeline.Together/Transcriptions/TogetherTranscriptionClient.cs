@@ -1,9 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Polly;
-using Polly.Retry;
 using VoicePipeline.Audio;
 using VoicePipeline.Together.Client;
 
@@ -12,7 +10,7 @@ namespace VoicePipeline.Together.Transcriptions;
 /// <summary>
 /// Together's batch speech-to-text: <c>POST /audio/transcriptions</c> and <c>/audio/translations</c>, multipart with
 /// <c>model</c> first and the file streamed as it is (never held in memory), or a URL the server fetches. Checks the
-/// file before uploading; retries 429 and 503 at most three times, honouring <c>Retry-After</c>.
+/// file before uploading; retries 429 and 503 (<see cref="TogetherClientOptions.MaxRetries"/>, three by default), honouring <c>Retry-After</c>.
 /// </summary>
 public sealed class TogetherTranscriptionClient : IDisposable
 {
@@ -33,17 +31,8 @@ public sealed class TogetherTranscriptionClient : IDisposable
             throw new ArgumentException($"An API key is required: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass one.", nameof(options));
         _ownsHttp = httpClient is null;
         _http = httpClient ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        _retry = new ResiliencePipelineBuilder { TimeProvider = _options.TimeProvider }
-            .AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<TogetherApiException>(e => e.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable),
-                MaxRetryAttempts = 3,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = TimeSpan.FromSeconds(1),
-                DelayGenerator = args => ValueTask.FromResult((args.Outcome.Exception as TogetherApiException)?.RetryAfter),
-            })
-            .Build();
+        _retry = TogetherHttp.CreateRetry(_options.TimeProvider, _options.MaxRetries, _options.RetryBaseDelay,
+            static e => e.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable);
     }
 
     /// <summary>Transcribes a file (path) or a public http(s) URL.</summary>
@@ -92,7 +81,7 @@ public sealed class TogetherTranscriptionClient : IDisposable
             message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);
             using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
-                throw await ToExceptionAsync(response, token).ConfigureAwait(false);
+                throw await TogetherHttp.ToExceptionAsync(response, token).ConfigureAwait(false);
             var result = await response.Content.ReadFromJsonAsync(TranscriptionJsonContext.Default.TranscriptionResult, token).ConfigureAwait(false);
             return result ?? throw new TogetherApiException("The server answered an empty transcription.");
         }, cancellationToken).ConfigureAwait(false);
@@ -146,31 +135,6 @@ public sealed class TogetherTranscriptionClient : IDisposable
         ".aac" => "audio/aac",
         _ => "application/octet-stream",
     };
-
-    private static async Task<TogetherApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        var status = response.StatusCode;
-        var retryAfter = response.Headers.RetryAfter is { } header
-            ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
-            : null;
-        if (status == HttpStatusCode.RequestEntityTooLarge)
-            return new TogetherApiException("HTTP 413: file too large (limit 500 MB)", status, "file_too_large", null);
-        string? message = null, code = null, type = null;
-        if (response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
-        {
-            try
-            {
-                var body = await response.Content.ReadFromJsonAsync(TranscriptionJsonContext.Default.ApiErrorBody, cancellationToken).ConfigureAwait(false);
-                (message, code, type) = (body?.Error?.Message, body?.Error?.Code ?? body?.Error?.Type, body?.Error?.Type);
-            }
-            catch (JsonException)
-            {
-                // Not the documented shape: report the status alone.
-            }
-        }
-        var text = $"HTTP {(int)status} {response.ReasonPhrase}{(message is null ? "" : ": " + message)}{(code is null ? "" : $" ({code})")}";
-        return new TogetherApiException(text, status, code, type) { RetryAfter = retryAfter };
-    }
 
     /// <summary>Reports bytes read as the upload streams.</summary>
     private sealed class ProgressStream(Stream inner, IProgress<long>? progress) : Stream

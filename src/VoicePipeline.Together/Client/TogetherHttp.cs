@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Polly;
+using Polly.Retry;
+using VoicePipeline.Together.Transcriptions;
+
+namespace VoicePipeline.Together.Client;
+
+/// <summary>What every Together HTTP client shares: typed errors from error answers, and bounded retries.</summary>
+internal static class TogetherHttp
+{
+    /// <summary>
+    /// A retry of at most <paramref name="maxRetries"/> attempts for the errors <paramref name="shouldRetry"/> accepts,
+    /// with jittered exponential backoff from <paramref name="baseDelay"/>, or the server's <c>Retry-After</c> when it sent one.
+    /// </summary>
+    public static ResiliencePipeline CreateRetry(TimeProvider timeProvider, int maxRetries, TimeSpan baseDelay, Func<TogetherApiException, bool> shouldRetry)
+        => new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle(shouldRetry),
+                MaxRetryAttempts = maxRetries,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = baseDelay,
+                DelayGenerator = args => ValueTask.FromResult((args.Outcome.Exception as TogetherApiException)?.RetryAfter),
+            })
+            .Build();
+
+    /// <summary>Whether an error is worth retrying: rate limits and server errors.</summary>
+    public static bool IsTransient(TogetherApiException exception)
+        => exception.StatusCode is HttpStatusCode.TooManyRequests || (int?)exception.StatusCode >= 500 || exception.StatusCode is null && exception.ErrorCode == "connection_failed";
+
+    /// <summary>Turns an error answer into a <see cref="TogetherApiException"/> with the server's message, code and <c>Retry-After</c>.</summary>
+    public static async Task<TogetherApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var status = response.StatusCode;
+        var retryAfter = response.Headers.RetryAfter is { } header
+            ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+            : null;
+        if (status == HttpStatusCode.RequestEntityTooLarge)
+            return new TogetherApiException("HTTP 413: file too large (limit 500 MB)", status, "file_too_large", null);
+        string? message = null, code = null, type = null;
+        if (response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            try
+            {
+                var body = await response.Content.ReadFromJsonAsync(TranscriptionJsonContext.Default.ApiErrorBody, cancellationToken).ConfigureAwait(false);
+                (message, code, type) = (body?.Error?.Message, body?.Error?.Code ?? body?.Error?.Type, body?.Error?.Type);
+            }
+            catch (JsonException)
+            {
+                // Not the documented shape: report the status alone.
+            }
+        }
+        var text = $"HTTP {(int)status} {response.ReasonPhrase}{(message is null ? "" : ": " + message)}{(code is null ? "" : $" ({code})")}";
+        return new TogetherApiException(text, status, code, type) { RetryAfter = retryAfter };
+    }
+}

@@ -1,0 +1,245 @@
+using System.Buffers;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Polly;
+using VoicePipeline.Together.Client;
+
+namespace VoicePipeline.Together.Speech;
+
+/// <summary>
+/// Together's text-to-speech: <c>POST /audio/speech</c> as a whole file, as a WAV body read while it arrives, or as
+/// server-sent events; the speech WebSocket; and <c>GET /voices</c>. Rate limits (429) and server errors (5xx) are
+/// retried with backoff a bounded number of times, before any audio was received (never half way through one).
+/// </summary>
+public sealed class TogetherSpeechClient : IDisposable
+{
+    private readonly TogetherClientOptions _options;
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly ResiliencePipeline _retry;
+
+    /// <summary>Creates a client.</summary>
+    /// <exception cref="ArgumentException">No API key is set.</exception>
+    public TogetherSpeechClient(TogetherClientOptions options, HttpClient? httpClient = null)
+    {
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Clone();
+        if (string.IsNullOrWhiteSpace(_options.ApiKey))
+            throw new ArgumentException($"An API key is required: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass one.", nameof(options));
+        _ownsHttp = httpClient is null;
+        _http = httpClient ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
+        _retry = TogetherHttp.CreateRetry(_options.TimeProvider, _options.MaxRetries, _options.RetryBaseDelay, TogetherHttp.IsTransient);
+    }
+
+    /// <summary>Gets how long <see cref="ConnectAsync"/> waits for <c>session.created</c>.</summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Synthesizes <paramref name="request"/> into a whole file.</summary>
+    /// <param name="request">What to say.</param>
+    /// <param name="responseFormat"><c>wav</c> (default), <c>mp3</c>, <c>raw</c> or <c>mulaw</c>.</param>
+    /// <param name="responseEncoding">For <c>raw</c>: <c>pcm_s16le</c> (default), <c>pcm_f32le</c>, <c>pcm_mulaw</c> or <c>pcm_alaw</c>.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <returns>The body as the server sent it.</returns>
+    /// <exception cref="TogetherApiException">The server refused or failed the request.</exception>
+    public Task<byte[]> SynthesizeAsync(SpeechRequest request, string responseFormat = "wav", string responseEncoding = "pcm_s16le", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _retry.ExecuteAsync(async token =>
+        {
+            using var response = await PostAsync(Body(request, responseFormat, responseEncoding, stream: false), token).ConfigureAwait(false);
+            try
+            {
+                return await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or IOException)
+            {
+                throw Broken(exception);
+            }
+        }, cancellationToken).AsTask();
+    }
+
+    /// <summary>
+    /// Synthesizes <paramref name="request"/> and streams its PCM s16le mono audio (at <see cref="SpeechRequest.SampleRate"/>)
+    /// and word timings as they arrive: <see cref="TogetherTtsMode.Sse"/> reads server-sent events (both event shapes
+    /// Together uses), <see cref="TogetherTtsMode.Rest"/> reads a WAV body while it downloads.
+    /// </summary>
+    /// <exception cref="TogetherApiException">The server refused the request, reported an error part way, or the stream broke or ended early.</exception>
+    public async IAsyncEnumerable<SpeechChunk> StreamAsync(SpeechRequest request, TogetherTtsMode mode = TogetherTtsMode.Sse, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (mode == TogetherTtsMode.WebSocket)
+            throw new ArgumentException("Use ConnectAsync for the WebSocket.", nameof(mode));
+        var body = mode == TogetherTtsMode.Sse ? Body(request, "raw", "pcm_s16le", stream: true) : Body(request, "wav", "pcm_s16le", stream: false);
+        using var response = await _retry.ExecuteAsync(token => new ValueTask<HttpResponseMessage>(PostAsync(body, token)), cancellationToken).ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var assembler = new PcmAssembler(request.SampleRate);
+        var isEvents = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
+        if (!isEvents)
+        {
+            // A plain body (what REST asks for, or a server that ignored "stream"): WAV or raw PCM.
+            var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                while (await ReadBodyAsync(stream, buffer, cancellationToken).ConfigureAwait(false) is var read and > 0)
+                {
+                    var pcm = assembler.Add(buffer.AsSpan(0, read), startsMessage: false);
+                    if (!pcm.IsEmpty)
+                        yield return new SpeechChunk(pcm, request.SampleRate);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+            if (assembler.HasLeftover)
+                throw new TogetherApiException("The speech body ended in the middle of a sample or header.", null, "truncated", null);
+            yield break;
+        }
+
+        var events = new SseEventReader(stream);
+        await using (events.ConfigureAwait(false))
+        {
+            var audio = new ArrayBufferWriter<byte>(16 * 1024);
+            while (true)
+            {
+                var data = await ReadEventAsync(events, cancellationToken).ConfigureAwait(false)
+                    ?? throw new TogetherApiException("The speech stream ended without [DONE]: the audio may be incomplete.", null, "truncated", null);
+                if (data.Span.SequenceEqual("[DONE]"u8))
+                    break;
+                audio.ResetWrittenCount();
+                TtsEvent e;
+                try
+                {
+                    e = TtsEventParser.Parse(data.Span, audio);
+                }
+                catch (Exception exception) when (exception is JsonException or FormatException)
+                {
+                    throw new TogetherApiException($"The speech stream sent an event that is not valid: {exception.Message}", null, "invalid_event", null, exception);
+                }
+                if (e.Kind == TtsEventKind.Failed)
+                    throw new TogetherApiException($"The server failed the synthesis: {e.ErrorMessage}", null, e.ErrorCode, null);
+                if (e.Words is { Count: > 0 })
+                    yield return new SpeechChunk(ReadOnlyMemory<byte>.Empty, request.SampleRate, e.Words);
+                if (e.Kind == TtsEventKind.Audio)
+                {
+                    var pcm = assembler.Add(audio.WrittenSpan, startsMessage: true);
+                    if (!pcm.IsEmpty)
+                        yield return new SpeechChunk(pcm, request.SampleRate);
+                }
+            }
+            if (assembler.HasLeftover)
+                throw new TogetherApiException("The speech stream ended in the middle of a sample.", null, "truncated", null);
+        }
+    }
+
+    /// <summary>
+    /// Opens the speech WebSocket for <paramref name="model"/> and <paramref name="voice"/>, retrying refused
+    /// handshakes (429, 5xx) with backoff.
+    /// </summary>
+    /// <exception cref="TogetherApiException">The server refused the connection for good, or every attempt failed.</exception>
+    public Task<TogetherTtsConnection> ConnectAsync(string model, string voice, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(model);
+        ArgumentException.ThrowIfNullOrEmpty(voice);
+        return _retry.ExecuteAsync(
+            token => new ValueTask<TogetherTtsConnection>(TogetherTtsConnection.ConnectAsync(_options, model, voice, SessionTimeout, token)),
+            cancellationToken).AsTask();
+    }
+
+    /// <summary>Lists the speech models and their voices (<c>GET /voices</c>).</summary>
+    /// <exception cref="TogetherApiException">The server refused or failed the request.</exception>
+    public Task<IReadOnlyList<TogetherVoiceModel>> GetVoicesAsync(CancellationToken cancellationToken = default)
+        => _retry.ExecuteAsync(async token =>
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Get, _options.BuildUri("voices"));
+            using var response = await SendAsync(message, token).ConfigureAwait(false);
+            try
+            {
+                var body = await response.Content.ReadFromJsonAsync(SpeechJsonContext.Default.VoicesResponse, token).ConfigureAwait(false);
+                return body?.Data ?? throw new TogetherApiException("The voices answer has no data.", null, "invalid_response", null);
+            }
+            catch (JsonException exception)
+            {
+                throw new TogetherApiException($"The voices answer is not valid JSON: {exception.Message}", null, "invalid_response", null, exception);
+            }
+        }, cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_ownsHttp)
+            _http.Dispose();
+    }
+
+    private static SpeechRequestBody Body(SpeechRequest request, string format, string encoding, bool stream)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(request.Input);
+        return new SpeechRequestBody
+        {
+            Model = request.Model,
+            Input = request.Input,
+            Voice = request.Voice,
+            ResponseFormat = format,
+            ResponseEncoding = encoding,
+            SampleRate = request.SampleRate,
+            Language = request.Language,
+            Speed = request.Speed,
+            Stream = stream,
+        };
+    }
+
+    private async Task<HttpResponseMessage> PostAsync(SpeechRequestBody body, CancellationToken cancellationToken)
+    {
+        using var message = new HttpRequestMessage(HttpMethod.Post, _options.BuildUri("audio/speech"))
+        {
+            Content = JsonContent.Create(body, SpeechJsonContext.Default.SpeechRequestBody),
+        };
+        return await SendAsync(message, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new TogetherApiException($"Could not reach {message.RequestUri!.GetLeftPart(UriPartial.Path)}: {exception.Message}", null, "connection_failed", null, exception);
+        }
+        if (response.IsSuccessStatusCode)
+            return response;
+        using (response)
+            throw await TogetherHttp.ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<int> ReadBodyAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException)
+        {
+            throw Broken(exception);
+        }
+    }
+
+    private static async ValueTask<ReadOnlyMemory<byte>?> ReadEventAsync(SseEventReader events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await events.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException or InvalidDataException)
+        {
+            throw Broken(exception);
+        }
+    }
+
+    private static TogetherApiException Broken(Exception exception)
+        => new($"The speech stream broke part way: {exception.Message}", null, "connection_lost", null, exception);
+}
