@@ -11,6 +11,8 @@ internal static class CommandCatalog
         yield return StreamCommand.Create();
         yield return TranscribeCommand.CreateTranscribe();
         yield return TranscribeCommand.CreateTranslate();
+        yield return SpeakCommand.CreateSpeak();
+        yield return SpeakCommand.CreateVoices();
         yield return VadCommand.Create();
         yield return InfoCommand.Create();
         yield return ConvertCommand.Create();
