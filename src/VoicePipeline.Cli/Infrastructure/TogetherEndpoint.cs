@@ -35,7 +35,7 @@ internal sealed class TogetherEndpoint : IAsyncDisposable
         if (baseUrl is not null)
             throw new ArgumentException($"no API key for {baseUrl}: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass --api-key");
 
-        Console.Error.WriteLine($"vp: no {TogetherClientOptions.ApiKeyEnvironmentVariable} set: running offline against the embedded Together emulator (PocketSphinx speech recognition). Set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass --api-key to use Together AI.");
+        Console.Error.WriteLine($"vp: no {TogetherClientOptions.ApiKeyEnvironmentVariable} set: running offline against the embedded Together emulator (PocketSphinx recognition, espeak-ng speech). Set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass --api-key to use Together AI.");
         var emulator = await TogetherEmulator.StartAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         return new TogetherEndpoint(emulator.BaseUrl, "offline-emulator", emulator);
     }

@@ -44,6 +44,7 @@ public sealed partial class TogetherTtsService : FrameProcessor
     private bool _inLlmResponse;
     private volatile bool _interrupted;
     private long _contexts;
+    private string? _context;
 
     /// <summary>Creates the service.</summary>
     public TogetherTtsService(TogetherTtsOptions? options = null, string? name = null)
@@ -120,8 +121,8 @@ public sealed partial class TogetherTtsService : FrameProcessor
                     break;
                 foreach (var sentence in _sentences.Add(text.Text))
                     await SpeakAsync(sentence, cancellationToken).ConfigureAwait(false);
-                if (!_inLlmResponse && !_sentences.HasText)
-                    StopSpeaking(complete: true, cancellationToken);
+                if (!_inLlmResponse)
+                    await FlushAsync(cancellationToken).ConfigureAwait(false); // text outside a streamed reply is whole
                 break;
             case LlmFullResponseStartFrame:
                 _inLlmResponse = true;
@@ -173,7 +174,7 @@ public sealed partial class TogetherTtsService : FrameProcessor
     {
         if (_failed || string.IsNullOrWhiteSpace(text))
             return;
-        var context = $"{Name}-{Interlocked.Increment(ref _contexts)}";
+        var context = _context = $"{Name}-{Interlocked.Increment(ref _contexts)}";
         if (!_speaking)
         {
             _speaking = true;
@@ -272,7 +273,7 @@ public sealed partial class TogetherTtsService : FrameProcessor
         if (!_speaking)
             return;
         _speaking = false;
-        Push(new TtsStoppedFrame { IsComplete = complete }, cancellationToken);
+        Push(new TtsStoppedFrame { IsComplete = complete, ContextId = _context }, cancellationToken);
     }
 
     private async ValueTask ApplySettingsAsync(TtsUpdateSettingsFrame update)
