@@ -81,7 +81,7 @@ internal sealed class VadBenchmark : IHotPathBenchmark
             rawBatched = Math.Min(rawBatched, Stopwatch.GetElapsedTime(start).TotalMicroseconds / (Windows / Streams * 4 * Streams));
         }
 
-        var batcher = new SileroVadBatcher(model);
+        using var batcher = new SileroVadBatcher(model);
         var analyzers = Enumerable.Range(0, Streams).Select(_ => new SileroVadAnalyzer(model, batcher)).ToArray();
         // 32 live streams each deliver a window per 32 ms, so their windows are pending together: a barrier per window
         // models that (its cost is included in the figure).
