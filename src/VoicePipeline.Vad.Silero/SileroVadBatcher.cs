@@ -5,8 +5,11 @@ namespace VoicePipeline.Vad.Silero;
 /// <summary>
 /// Scores the pending windows of many streams in one <c>Run</c> (up to 64 per batch), each with its own recurrent
 /// state. There is no scheduler thread: the first caller to arrive runs batches for everyone waiting (flat combining),
-/// so a lone stream runs inline and many streams share each inference. Nothing is allocated per window: each stream
-/// has a reusable ticket and waiter, and the batch tensors are preallocated per batch size over pinned buffers.
+/// so a lone stream runs inline and many streams share each inference. The leader waits up to <see cref="MaxWait"/>
+/// until every registered stream has a window pending, runs the batch, wakes the waiters with their results and hands
+/// the lead to a window that arrived meanwhile. On more than one core a batch of 16 or more runs as two concurrent
+/// halves (see <see cref="SplitLargeBatches"/>). Nothing is allocated per window: each stream has a reusable ticket and
+/// waiter, and the batch tensors are preallocated per batch size over pinned buffers.
 /// </summary>
 public sealed class SileroVadBatcher : IDisposable
 {
@@ -15,17 +18,24 @@ public sealed class SileroVadBatcher : IDisposable
 
     private const int StateSize = 128;
 
+    /// <summary>The smallest half of a batch split across two cores (smaller batches cost more per window).</summary>
+    private const int MinSplitHalf = 8;
+
     private readonly Lock _gate = new();
     private readonly List<Ticket> _pending = new(MaxBatch);
     private readonly Ticket[] _batch = new Ticket[MaxBatch];
     private readonly ManualResetEventSlim _gathered = new(false, 0);
     private readonly Runner _runner = new();
+    private readonly Ticket[] _helperBatch = new Ticket[MaxBatch];
+    private readonly Runner _helperRunner = new();
+    private bool _helping;
     private bool _running;
     private bool _gathering;
     private int _wanted;
     private int _streams;
     private long _batches;
     private long _windows;
+    private long _splits;
 
     /// <summary>Creates a batcher on <paramref name="model"/> (the shared model by default).</summary>
     public SileroVadBatcher(SileroVadModel? model = null) => Model = model ?? SileroVadModel.Shared;
@@ -35,6 +45,12 @@ public sealed class SileroVadBatcher : IDisposable
 
     /// <summary>Gets or sets how long a batch waits for the other streams' windows before it runs without them.</summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// Gets or sets whether a batch of at least 16 windows runs as two concurrent halves, on the leader's thread and on a
+    /// waiting stream's thread, when the machine has more than one core (the session runs each op on one thread).
+    /// </summary>
+    public bool SplitLargeBatches { get; set; } = Environment.ProcessorCount > 1;
 
     /// <summary>Gets how many batches ran and how many windows they held, for tuning and tests.</summary>
     public (long Batches, long Windows) Statistics
@@ -46,10 +62,21 @@ public sealed class SileroVadBatcher : IDisposable
         }
     }
 
+    /// <summary>Gets how many batches ran as two concurrent halves.</summary>
+    internal long SplitBatches
+    {
+        get
+        {
+            lock (_gate)
+                return _splits;
+        }
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
         _runner.Dispose();
+        _helperRunner.Dispose();
         _gathered.Dispose();
     }
 
@@ -87,6 +114,8 @@ public sealed class SileroVadBatcher : IDisposable
         {
             ticket.Wait();
             lead = ticket.Leads;
+            if (ticket.Helps > 0)
+                Help(ticket);
         }
         if (lead)
             Lead(ticket);
@@ -104,8 +133,31 @@ public sealed class SileroVadBatcher : IDisposable
         {
             WaitForOtherStreams();
             int size;
+            var split = false;
             lock (_gate)
+            {
                 size = TakeBatch();
+                if (size >= 2 * MinSplitHalf && SplitLargeBatches && !_helping)
+                {
+                    split = _helping = true;
+                    _splits++;
+                }
+            }
+            if (split)
+            {
+                // The second half goes to a waiter of that half, woken now rather than after the run (its wake-up is
+                // needed anyway); the caller's own window stays in the first half.
+                var half = size / 2;
+                var index = Array.IndexOf(_batch, own, 0, size);
+                if (index >= half)
+                    (_batch[0], _batch[index]) = (_batch[index], _batch[0]);
+                Array.Copy(_batch, half, _helperBatch, 0, size - half);
+                Array.Clear(_batch, half, size - half);
+                var helper = _helperBatch[0];
+                helper.Helps = size - half;
+                helper.Complete();
+                size = half;
+            }
             _runner.Run(Model.Session, _batch, size);
             var done = false;
             for (var b = 0; b < size; b++)
@@ -139,6 +191,26 @@ public sealed class SileroVadBatcher : IDisposable
                 }
                 return;
             }
+        }
+    }
+
+    /// <summary>Runs the second half of a split batch on the waiter's thread; the waiter's own window is in it.</summary>
+    private void Help(Ticket own)
+    {
+        var size = own.Helps;
+        own.Helps = 0;
+        _helperRunner.Run(Model.Session, _helperBatch, size);
+        for (var b = 0; b < size; b++)
+        {
+            var ticket = _helperBatch[b];
+            _helperBatch[b] = null!;
+            if (ticket != own)
+                ticket.Complete();
+        }
+        lock (_gate)
+        {
+            _windows += size;
+            _helping = false;
         }
     }
 
@@ -197,6 +269,9 @@ public sealed class SileroVadBatcher : IDisposable
 
         /// <summary>Gets or sets whether the waiter was woken to lead the next batch rather than with its result.</summary>
         public bool Leads { get; set; }
+
+        /// <summary>Gets or sets how many windows of a split batch the waiter was woken to run (0: none).</summary>
+        public int Helps { get; set; }
 
         public void Prepare(float[] input, float[] state, int sampleRate)
         {

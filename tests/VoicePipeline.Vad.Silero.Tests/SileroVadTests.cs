@@ -103,23 +103,28 @@ public class SileroVadTests
     public void Batched_streams_of_mixed_rates_lengths_and_chunking_equal_single_stream_results()
     {
         var (audio, _) = VadFixtures.Espeak.Value;
-        // Odd streams at 8 kHz (every other sample: the model only needs consistent input), lengths and chunk sizes vary,
-        // so streams join, leave and queue windows at different moments and batches hold windows of both rates.
-        var streams = Enumerable.Range(0, 7).Select(i =>
+        // Every third stream at 8 kHz (every other sample: the model only needs consistent input); lengths and chunk
+        // sizes vary, so streams join, leave and queue windows at different moments and batches hold windows of both
+        // rates. 24 streams on their own threads make batches large enough to be split across cores.
+        var streams = Enumerable.Range(0, 24).Select(i =>
         {
-            var rate = i % 2 == 0 ? 16000 : 8000;
-            var clip = audio.Skip(i * 3000).Take(rate * (1 + i % 3)).Where((_, n) => rate == 16000 || n % 2 == 0).ToArray();
-            return (Audio: clip, Rate: rate, Chunk: 160 * (1 + i));
+            var rate = i % 3 == 2 ? 8000 : 16000;
+            var clip = audio.Skip(i * 1500).Take(rate * (1 + i % 3)).Where((_, n) => rate == 16000 || n % 2 == 0).ToArray();
+            return (Audio: clip, Rate: rate, Chunk: 160 * (1 + i % 5));
         }).ToArray();
         var single = streams.Select(s => { using var a = new SileroVadAnalyzer(); return Probabilities(s.Audio, a, s.Rate, s.Chunk); }).ToArray();
 
         using var batcher = new SileroVadBatcher();
         var batched = new float[streams.Length][];
-        Parallel.For(0, streams.Length, new ParallelOptions { MaxDegreeOfParallelism = streams.Length }, i =>
+        var threads = Enumerable.Range(0, streams.Length).Select(i => new Thread(() =>
         {
             using var analyzer = new SileroVadAnalyzer(batcher: batcher);
             batched[i] = Probabilities(streams[i].Audio, analyzer, streams[i].Rate, streams[i].Chunk);
-        });
+        })).ToArray();
+        foreach (var thread in threads)
+            thread.Start();
+        foreach (var thread in threads)
+            thread.Join();
 
         for (var i = 0; i < streams.Length; i++)
         {
@@ -127,6 +132,31 @@ public class SileroVadTests
             batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
         }
         batcher.Statistics.Windows.Should().Be(single.Sum(s => s.Length));
+    }
+
+    [Fact]
+    public void Batches_split_across_cores_equal_single_stream_results()
+    {
+        var (audio, _) = VadFixtures.Espeak.Value;
+        var streams = Enumerable.Range(0, 24).Select(i => audio.Skip(i * 1500).Take(16000 * 2).ToArray()).ToArray();
+        var single = streams.Select(Probabilities).ToArray();
+
+        using var batcher = new SileroVadBatcher { SplitLargeBatches = true, MaxWait = TimeSpan.FromMilliseconds(50) };
+        var batched = new float[streams.Length][];
+        var threads = Enumerable.Range(0, streams.Length).Select(i => new Thread(() =>
+        {
+            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
+            batched[i] = Probabilities(streams[i], analyzer, 16000, 512);
+        })).ToArray();
+        foreach (var thread in threads)
+            thread.Start();
+        foreach (var thread in threads)
+            thread.Join();
+
+        for (var i = 0; i < streams.Length; i++)
+            batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
+        batcher.Statistics.Windows.Should().Be(single.Sum(s => s.Length));
+        batcher.SplitBatches.Should().BePositive($"batches and windows: {batcher.Statistics}");
     }
 
     [Fact]
