@@ -13,6 +13,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
 {
     private readonly SileroVadModel _model;
     private readonly SileroVadBatcher? _batcher;
+    private readonly SileroVadBatcher.Ticket? _ticket;
     private readonly float[] _stateIn = new float[2 * 128];
     private readonly float[] _stateOut = new float[2 * 128];
     private readonly float[] _output = new float[1];
@@ -34,7 +35,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     {
         _model = model ?? batcher?.Model ?? SileroVadModel.Shared;
         _batcher = batcher;
-        _batcher?.Register();
+        _ticket = _batcher?.Register();
         Configure(16_000, 1);
     }
 
@@ -110,7 +111,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
         }
         else
         {
-            probability = _batcher.Score(_input, _stateIn, _modelRate);
+            probability = _batcher.Score(_ticket!, _input, _stateIn, _modelRate);
         }
         _input.AsSpan(_window, _context).CopyTo(_input);
         return probability;
@@ -120,7 +121,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     public void Dispose()
     {
         if (_inputs.Length > 0)
-            _batcher?.Unregister();
+            _batcher?.Unregister(_ticket!);
         DisposeTensors();
         _inputs = [];
         _outputs = [];

@@ -86,7 +86,7 @@ public class SileroVadTests
         var streams = Enumerable.Range(0, 8).Select(i => audio.Skip(i * 1000).Take(16000 * 3).ToArray()).ToArray();
         var single = streams.Select(Probabilities).ToArray();
 
-        var batcher = new SileroVadBatcher();
+        using var batcher = new SileroVadBatcher();
         var batched = new float[streams.Length][];
         Parallel.For(0, streams.Length, new ParallelOptions { MaxDegreeOfParallelism = streams.Length }, i =>
         {
@@ -97,6 +97,97 @@ public class SileroVadTests
         for (var i = 0; i < streams.Length; i++)
             batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
         batcher.Statistics.Windows.Should().Be(single.Sum(s => s.Length));
+    }
+
+    [Fact]
+    public void Batched_streams_of_mixed_rates_lengths_and_chunking_equal_single_stream_results()
+    {
+        var (audio, _) = VadFixtures.Espeak.Value;
+        // Every third stream at 8 kHz (every other sample: the model only needs consistent input); lengths and chunk
+        // sizes vary, so streams join, leave and queue windows at different moments and batches hold windows of both
+        // rates. 24 streams on their own threads make batches large enough to be split across cores.
+        var streams = Enumerable.Range(0, 24).Select(i =>
+        {
+            var rate = i % 3 == 2 ? 8000 : 16000;
+            var clip = audio.Skip(i * 1500).Take(rate * (1 + i % 3)).Where((_, n) => rate == 16000 || n % 2 == 0).ToArray();
+            return (Audio: clip, Rate: rate, Chunk: 160 * (1 + i % 5));
+        }).ToArray();
+        var single = streams.Select(s => { using var a = new SileroVadAnalyzer(); return Probabilities(s.Audio, a, s.Rate, s.Chunk); }).ToArray();
+
+        using var batcher = new SileroVadBatcher();
+        var batched = new float[streams.Length][];
+        var threads = Enumerable.Range(0, streams.Length).Select(i => new Thread(() =>
+        {
+            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
+            batched[i] = Probabilities(streams[i].Audio, analyzer, streams[i].Rate, streams[i].Chunk);
+        })).ToArray();
+        foreach (var thread in threads)
+            thread.Start();
+        foreach (var thread in threads)
+            thread.Join();
+
+        for (var i = 0; i < streams.Length; i++)
+        {
+            batched[i].Should().HaveSameCount(single[i]);
+            batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
+        }
+        batcher.Statistics.Windows.Should().Be(single.Sum(s => s.Length));
+    }
+
+    [Fact]
+    public void Batches_split_across_cores_equal_single_stream_results()
+    {
+        var (audio, _) = VadFixtures.Espeak.Value;
+        var streams = Enumerable.Range(0, 24).Select(i => audio.Skip(i * 1500).Take(16000 * 2).ToArray()).ToArray();
+        var single = streams.Select(Probabilities).ToArray();
+
+        using var batcher = new SileroVadBatcher { SplitLargeBatches = true, MaxWait = TimeSpan.FromMilliseconds(50) };
+        var batched = new float[streams.Length][];
+        var threads = Enumerable.Range(0, streams.Length).Select(i => new Thread(() =>
+        {
+            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
+            batched[i] = Probabilities(streams[i], analyzer, 16000, 512);
+        })).ToArray();
+        foreach (var thread in threads)
+            thread.Start();
+        foreach (var thread in threads)
+            thread.Join();
+
+        for (var i = 0; i < streams.Length; i++)
+            batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
+        batcher.Statistics.Windows.Should().Be(single.Sum(s => s.Length));
+        batcher.SplitBatches.Should().BePositive($"batches and windows: {batcher.Statistics}");
+    }
+
+    [Fact]
+    public void A_lone_stream_on_a_batcher_runs_each_window_inline_at_once()
+    {
+        var (audio, _) = VadFixtures.Espeak.Value;
+        var clip = audio.Take(16000 * 2).ToArray();
+        using var batcher = new SileroVadBatcher { MaxWait = TimeSpan.FromSeconds(10) };
+        using var analyzer = new SileroVadAnalyzer(batcher: batcher);
+        var thread = Environment.CurrentManagedThreadId;
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var batched = Probabilities(clip, analyzer, 16000, 512);
+
+        started.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5), "a lone stream does not wait for streams that do not exist");
+        Environment.CurrentManagedThreadId.Should().Be(thread);
+        batched.Zip(Probabilities(clip)).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
+        batcher.Statistics.Should().Be((batched.Length, batched.Length));
+    }
+
+    private static float[] Probabilities(short[] audio, SileroVadAnalyzer analyzer, int rate, int chunk)
+    {
+        analyzer.Configure(rate, 1);
+        var results = new VadWindow[analyzer.GetMaxWindows(chunk)];
+        var probabilities = new List<float>();
+        for (var offset = 0; offset < audio.Length; offset += chunk)
+        {
+            var n = analyzer.Analyze(audio.AsSpan(offset, Math.Min(chunk, audio.Length - offset)), results);
+            probabilities.AddRange(results.Take(n).Select(r => r.Confidence));
+        }
+        return [.. probabilities];
     }
 
     private static float[] Probabilities(short[] audio) { using var a = new SileroVadAnalyzer(); return Probabilities(audio, a); }
