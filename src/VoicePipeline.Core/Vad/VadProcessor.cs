@@ -13,7 +13,6 @@ public sealed class VadProcessor : FrameProcessor
 {
     private readonly IVadAnalyzer _analyzer;
     private readonly VadStateMachine _machine;
-    private VadParams? _pendingParams;
     private int _rate;
     private int _channels;
 
@@ -31,6 +30,16 @@ public sealed class VadProcessor : FrameProcessor
     /// <summary>Gets the parameters in force.</summary>
     public VadParams Params => _machine.Params;
 
+    /// <summary>
+    /// Audio travels as system frames (the input loop) while a <see cref="VadParamsUpdateFrame"/> is a control frame
+    /// (the process loop), so the audio queued after an update could overtake it. The update is therefore carried on
+    /// the audio's loop, in arrival order: it takes effect exactly between the audio frames it was sent between.
+    /// </summary>
+    public override ValueTask QueueFrameAsync(Frame frame, FrameDirection direction = FrameDirection.Downstream, CancellationToken cancellationToken = default)
+        => frame is VadParamsUpdateFrame update && direction == FrameDirection.Downstream
+            ? base.QueueFrameAsync(new InOrderParamsUpdate(update), direction, cancellationToken)
+            : base.QueueFrameAsync(frame, direction, cancellationToken);
+
     /// <inheritdoc />
     protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
@@ -40,9 +49,8 @@ public sealed class VadProcessor : FrameProcessor
                 await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
                 await AnalyzeAsync(audio, cancellationToken).ConfigureAwait(false);
                 break;
-            case VadParamsUpdateFrame update:
-                // Applied by the audio path (another loop) at its next frame.
-                Volatile.Write(ref _pendingParams, update.Params.Validate());
+            case InOrderParamsUpdate update:
+                _machine.Params = update.Update.Params.Validate();
                 break;
             default:
                 await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
@@ -59,8 +67,6 @@ public sealed class VadProcessor : FrameProcessor
 
     private async ValueTask AnalyzeAsync(InputAudioRawFrame audio, CancellationToken cancellationToken)
     {
-        if (Interlocked.Exchange(ref _pendingParams, null) is { } parameters)
-            _machine.Params = parameters;
         if (audio.SampleRate != _rate || audio.Channels != _channels)
         {
             _analyzer.Configure(audio.SampleRate, audio.Channels);
@@ -88,5 +94,11 @@ public sealed class VadProcessor : FrameProcessor
         {
             ArrayPool<VadWindow>.Shared.Return(results);
         }
+    }
+
+    /// <summary>A <see cref="VadParamsUpdateFrame"/> riding the system-frame loop with the audio.</summary>
+    private sealed class InOrderParamsUpdate(VadParamsUpdateFrame update) : SystemFrame
+    {
+        public VadParamsUpdateFrame Update { get; } = update;
     }
 }
