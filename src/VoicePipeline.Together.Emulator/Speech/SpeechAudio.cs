@@ -134,40 +134,49 @@ internal static class SpeechAudio
     }
 }
 
-/// <summary>G.711 mu-law and A-law encoders (ITU-T G.711, the classic segment tables).</summary>
+/// <summary>G.711 mu-law and A-law encoders, as the reference implementation (Sun's g711.c) computes them.</summary>
 internal static class G711
 {
+    private static readonly int[] s_muLawSegmentEnds = [0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF];
+    private static readonly int[] s_aLawSegmentEnds = [0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF];
+
     public static byte MuLaw(short sample)
     {
-        const int bias = 0x84, clip = 32635;
-        int value = sample;
-        var sign = (value >> 8) & 0x80;
-        if (sign != 0)
+        var value = sample >> 2; // 14-bit
+        var mask = 0xFF;
+        if (value < 0)
+        {
             value = -value;
-        value = Math.Min(value, clip) + bias;
-        var exponent = 7;
-        for (var mask = 0x4000; (value & mask) == 0 && exponent > 0; mask >>= 1)
-            exponent--;
-        var mantissa = (value >> (exponent + 3)) & 0x0F;
-        return (byte)~(sign | (exponent << 4) | mantissa);
+            mask = 0x7F;
+        }
+        value = Math.Min(value, 8159) + 0x21; // clip, add the bias
+        var segment = Segment(value, s_muLawSegmentEnds);
+        return segment >= 8 ? (byte)(0x7F ^ mask) : (byte)(((segment << 4) | ((value >> (segment + 1)) & 0x0F)) ^ mask);
     }
 
     public static byte ALaw(short sample)
     {
-        int value = sample;
-        var sign = value >= 0 ? 0x80 : 0x00;
+        var value = sample >> 3; // 13-bit
+        var mask = 0xD5;
         if (value < 0)
-            value = -value - 1; // as G.711 does: -1 maps to 0
-        int compressed;
-        if (value < 256)
-            compressed = value >> 4;
-        else
         {
-            var exponent = 7;
-            for (var mask = 0x4000; (value & mask) == 0 && exponent > 1; mask >>= 1)
-                exponent--;
-            compressed = (exponent << 4) | ((value >> (exponent + 3)) & 0x0F);
+            mask = 0x55;
+            value = -value - 1;
         }
-        return (byte)((compressed | sign) ^ 0x55);
+        var segment = Segment(value, s_aLawSegmentEnds);
+        if (segment >= 8)
+            return (byte)(0x7F ^ mask);
+        var code = (segment << 4) | ((segment < 2 ? value >> 1 : value >> segment) & 0x0F);
+        return (byte)(code ^ mask);
+    }
+
+    private static int Segment(int value, int[] ends)
+    {
+        for (var i = 0; i < ends.Length; i++)
+        {
+            if (value <= ends[i])
+                return i;
+        }
+        return ends.Length;
     }
 }

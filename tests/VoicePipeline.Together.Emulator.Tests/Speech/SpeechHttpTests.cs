@@ -203,6 +203,52 @@ public sealed class SpeechHttpTests : IAsyncLifetime
         (Encoding.ASCII.GetString(mp3, 0, 3) == "ID3" || (mp3[0] == 0xFF && (mp3[1] & 0xE0) == 0xE0)).Should().BeTrue("an MP3 starts with an ID3 tag or a frame sync");
     }
 
+    [Fact]
+    public async Task The_first_byte_delay_holds_the_first_audio_back()
+    {
+        _emulator.Options.SpeechFaults.FirstByteDelay = TimeSpan.FromMilliseconds(300);
+
+        using var response = await PostAsync(new { model = Kokoro, input = "Hi.", voice = "af_heart" });
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        _emulator.SpeechRequests.Single().FirstAudioAfter.Should().BeGreaterThanOrEqualTo(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task Another_language_is_spoken_by_its_espeak_voice_and_an_unknown_one_is_refused()
+    {
+        using var french = await PostAsync(new { model = Kokoro, input = "Bonjour tout le monde.", voice = "af_heart", language = "fr" });
+        using var unknown = await PostAsync(new { model = Kokoro, input = "Hi.", voice = "af_heart", language = "xx-nowhere" });
+
+        french.StatusCode.Should().Be(HttpStatusCode.OK);
+        unknown.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        JsonDocument.Parse(await unknown.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString().Should().Be("unsupported_language");
+    }
+
+    [Theory]
+    [InlineData(0, 0xFF, 0xD5)]
+    [InlineData(-1, 0x7E, 0x55)]
+    [InlineData(5, 0xFE, 0xD5)]
+    [InlineData(-5, 0x7E, 0x55)]
+    [InlineData(100, 0xF2, 0xD3)]
+    [InlineData(-100, 0x72, 0x53)]
+    [InlineData(1000, 0xCE, 0xFA)]
+    [InlineData(-1000, 0x4E, 0x7A)]
+    [InlineData(4095, 0xAF, 0x9A)]
+    [InlineData(-4096, 0x2F, 0x1A)]
+    [InlineData(12345, 0x97, 0xBD)]
+    [InlineData(-12345, 0x17, 0x3D)]
+    [InlineData(32767, 0x80, 0xAA)]
+    [InlineData(-32768, 0x00, 0x2A)]
+    [InlineData(-32767, 0x00, 0x2A)]
+    [InlineData(8000, 0xA0, 0x8A)]
+    [InlineData(-8000, 0x20, 0x0A)]
+    public void G711_matches_the_reference_encoder_values_of_python_audioop(short sample, byte mulaw, byte alaw)
+    {
+        G711.MuLaw(sample).Should().Be(mulaw);
+        G711.ALaw(sample).Should().Be(alaw);
+    }
+
     /// <summary>Posts and reads the <c>data:</c> payloads of the SSE answer until it ends.</summary>
     private async Task<List<string>> StreamAsync(object body)
     {
