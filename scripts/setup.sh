@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   ffmpeg            # decoding of every input format, ffprobe for metadata
-  espeak-ng         # speech for the test fixtures
+  espeak-ng         # speech for the test fixtures (and the CLI the binding is checked against)
+  libespeak-ng1     # offline speech synthesis behind the emulator (VoicePipeline.EspeakNg loads it)
   libpocketsphinx3  # offline speech recognition behind the emulator
   pocketsphinx-en-us
   pocketsphinx      # pocketsphinx_continuous, the accuracy/speed reference

@@ -19,6 +19,7 @@ internal static class BenchmarkCatalog
         yield return new ResampleBenchmark();
         yield return new VadBenchmark();
         yield return new SttBenchmark();
+        yield return new TtsBenchmark();
         yield return new RecognizerBenchmark();
         yield break;
     }

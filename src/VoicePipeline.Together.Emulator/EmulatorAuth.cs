@@ -20,10 +20,14 @@ internal static class EmulatorAuth
 
     /// <summary>Answers <c>{"error":{"message","type","code"}}</c> with <paramref name="status"/>.</summary>
     public static Task WriteErrorAsync(HttpResponse response, int status, string type, string code, string message)
+        => WriteErrorAsync(response, status, type, code, message, param: null);
+
+    /// <summary>Answers <c>{"error":{"message","type","param","code"}}</c> with <paramref name="status"/>, naming the faulty parameter.</summary>
+    public static Task WriteErrorAsync(HttpResponse response, int status, string type, string code, string message, string? param)
     {
         response.StatusCode = status;
         response.ContentType = "application/json";
-        var body = new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = null, ["code"] = code } };
+        var body = new JsonObject { ["error"] = new JsonObject { ["message"] = message, ["type"] = type, ["param"] = param, ["code"] = code } };
         return response.WriteAsync(body.ToJsonString());
     }
 }

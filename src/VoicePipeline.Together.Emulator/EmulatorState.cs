@@ -1,4 +1,5 @@
 using VoicePipeline.Together.Emulator.Realtime;
+using VoicePipeline.Together.Emulator.Speech;
 using VoicePipeline.Together.Emulator.Transcriptions;
 
 namespace VoicePipeline.Together.Emulator;
@@ -9,6 +10,22 @@ internal sealed class EmulatorState
     private readonly Lock _gate = new();
     private readonly List<RealtimeSessionLog> _realtime = [];
     private readonly List<TranscriptionRequestLog> _transcriptions = [];
+    private readonly List<SpeechRequestLog> _speech = [];
+
+    public IReadOnlyList<SpeechRequestLog> SpeechRequests
+    {
+        get
+        {
+            lock (_gate)
+                return _speech.ToArray();
+        }
+    }
+
+    public void AddSpeechRequest(SpeechRequestLog log)
+    {
+        lock (_gate)
+            _speech.Add(log);
+    }
 
     public IReadOnlyList<TranscriptionRequestLog> TranscriptionRequests
     {

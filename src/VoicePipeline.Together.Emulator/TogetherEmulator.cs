@@ -41,6 +41,27 @@ public sealed class TogetherEmulator : IAsyncDisposable
     /// <summary>Gets every batch transcription or translation request so far, in order.</summary>
     public IReadOnlyList<Transcriptions.TranscriptionRequestLog> TranscriptionRequests => _state.TranscriptionRequests;
 
+    /// <summary>Gets every speech synthesis asked for so far (REST, SSE, and each WebSocket commit), in order.</summary>
+    public IReadOnlyList<SpeechRequestLog> SpeechRequests => _state.SpeechRequests;
+
+    /// <summary>
+    /// Synthesizes <paramref name="text"/> exactly as the speech endpoints would: the PCM s16le mono bytes that a REST
+    /// <c>raw</c>/<c>pcm_s16le</c> body, the SSE stream or the WebSocket carry for the same model, voice, speed and rate.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="model">A speech model the emulator offers, for example <c>hexgrad/Kokoro-82M</c>.</param>
+    /// <param name="voice">One of its voices, for example <c>af_heart</c>.</param>
+    /// <param name="speed">The speed (1 is normal).</param>
+    /// <param name="sampleRate">The sample rate (the WebSocket always uses 24000).</param>
+    /// <exception cref="ArgumentException">The model or voice is not offered.</exception>
+    public byte[] Synthesize(string text, string model, string voice, double? speed = null, int sampleRate = 24000)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        if (SpeechEndpoints.Resolve(model, voice, webSocket: false, out _, out var found) is { } refusal)
+            throw new ArgumentException(refusal.Message, refusal.Param);
+        return SpeechAudio.Synthesize(text, found!, speed, language: null, sampleRate).Pcm;
+    }
+
     /// <summary>Starts an emulator and returns once it accepts connections.</summary>
     public static async Task<TogetherEmulator> StartAsync(TogetherEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -55,7 +76,7 @@ public sealed class TogetherEmulator : IAsyncDisposable
         var v1 = app.MapGroup("/v1");
         v1.MapRealtimeTranscription(options, state);
         v1.MapTranscriptions(options, state);
-        v1.MapSpeech(options);
+        v1.MapSpeech(options, state);
         v1.MapChatCompletions(options);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

@@ -30,6 +30,9 @@ public sealed class TogetherEmulatorOptions
     /// <summary>Gets the faults the batch transcription endpoints inject.</summary>
     public Transcriptions.TranscriptionFaults TranscriptionFaults { get; } = new();
 
+    /// <summary>Gets the faults and pacing the speech endpoints (REST, SSE, WebSocket) inject.</summary>
+    public Speech.SpeechFaults SpeechFaults { get; } = new();
+
     /// <summary>Gets or sets how many seconds of an upload are recognized (the rest is accepted and ignored).</summary>
     public int MaxRecognizedSeconds { get; set; } = 900;
 
