@@ -99,6 +99,8 @@ public sealed class EspeakSynthesizer
                 s_current = null;
                 Terminate(library);
             }
+            if (collector.Error is not null)
+                throw new EspeakException("The synthesis failed while collecting its audio: " + collector.Error.Message, collector.Error);
             return collector.Finish(text, SampleRate);
         }
     }
@@ -185,14 +187,23 @@ public sealed class EspeakSynthesizer
         var collector = s_current;
         if (collector is null)
             return 1; // nothing is listening: abort
-        if (samples is not null && count > 0)
-            collector.Samples.AddRange(new ReadOnlySpan<short>(samples, count));
-        for (var e = events; e is not null && e->Type != NativeMethods.EventListTerminated; e++)
+        try
         {
-            if (e->Type is NativeMethods.EventWord or NativeMethods.EventEnd or NativeMethods.EventSentence or NativeMethods.EventMessageTerminated)
-                collector.Events.Add(new RawEvent(e->Type, e->TextPosition, e->Length, e->AudioPosition));
+            if (samples is not null && count > 0)
+                collector.Samples.AddRange(new ReadOnlySpan<short>(samples, count));
+            for (var e = events; e is not null && e->Type != NativeMethods.EventListTerminated; e++)
+            {
+                if (e->Type is NativeMethods.EventWord or NativeMethods.EventEnd or NativeMethods.EventSentence or NativeMethods.EventMessageTerminated)
+                    collector.Events.Add(new RawEvent(e->Type, e->TextPosition, e->Length, e->AudioPosition));
+            }
+            return 0;
         }
-        return 0;
+        catch (Exception exception)
+        {
+            // An exception must not unwind through native frames: stop the synthesis and report it afterwards.
+            collector.Error = exception;
+            return 1;
+        }
     }
 
     internal readonly record struct RawEvent(int Type, int TextPosition, int Length, int AudioPositionMs);
@@ -203,6 +214,8 @@ public sealed class EspeakSynthesizer
         public List<short> Samples { get; } = new(22050 * 4);
 
         public List<RawEvent> Events { get; } = [];
+
+        public Exception? Error { get; set; }
 
         public EspeakSpeech Finish(string text, int sampleRate)
         {

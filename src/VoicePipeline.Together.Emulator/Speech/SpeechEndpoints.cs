@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using VoicePipeline.EspeakNg;
 
 namespace VoicePipeline.Together.Emulator.Speech;
 
@@ -96,7 +95,7 @@ internal static class SpeechEndpoints
         {
             ["type"] = "conversation.item.word_timestamps",
             ["item_id"] = itemId,
-            ["words"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(w.Text))]),
+            ["words"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(w.Word))]),
             ["start_seconds"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(Math.Round(w.Start.TotalSeconds, 3)))]),
             ["end_seconds"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(Math.Round(w.End.TotalSeconds, 3)))]),
         };
@@ -165,15 +164,16 @@ internal static class SpeechEndpoints
         SynthesizedSpeech speech;
         try
         {
-            speech = await Task.Run(() => SpeechAudio.Synthesize(request.Input, request.Voice, request.Speed, request.Language, request.SampleRate), context.RequestAborted).ConfigureAwait(false);
+            speech = await Task.Run(() => SpeechAudio.Synthesize(options, request.Input, request.Model, request.Voice, request.Speed, request.Language, request.SampleRate), context.RequestAborted).ConfigureAwait(false);
         }
-        catch (EspeakException exception)
+        catch (NotSupportedException exception)
         {
-            var unsupported = request.Language is { Length: > 0 } language && !language.StartsWith("en", StringComparison.OrdinalIgnoreCase);
-            if (unsupported)
-                await WriteRefusalAsync(response, new Refusal(400, "unsupported_language", $"The language '{request.Language}' is not supported: {exception.Message}", "language")).ConfigureAwait(false);
-            else
-                await EmulatorAuth.WriteErrorAsync(response, 500, "server_error", "synthesis_failed", exception.Message).ConfigureAwait(false);
+            await WriteRefusalAsync(response, new Refusal(400, "unsupported_language", $"The language '{request.Language}' is not supported: {exception.Message}", "language")).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            await EmulatorAuth.WriteErrorAsync(response, 500, "server_error", "synthesis_failed", exception.Message).ConfigureAwait(false);
             return;
         }
 
