@@ -6,7 +6,7 @@ namespace VoicePipeline.EspeakNg;
 /// <summary>A word of synthesized speech with its time in the audio.</summary>
 /// <param name="Text">The word as written in the input text.</param>
 /// <param name="Start">When it starts, from the start of the audio.</param>
-/// <param name="End">When it ends (where the next word or the clause's end begins).</param>
+/// <param name="End">When its sound ends (at the latest where the next word begins).</param>
 public sealed record EspeakWord(string Text, TimeSpan Start, TimeSpan End);
 
 /// <summary>The result of a synthesis: mono s16 samples at <see cref="SampleRate"/> and word timings.</summary>
@@ -246,9 +246,27 @@ public sealed class EspeakSynthesizer
                     }
                 }
                 start = Min(start, duration);
-                words.Add(new EspeakWord(word, start, Min(Max(end, start), duration)));
+                end = Min(Max(end, start), duration);
+                words.Add(new EspeakWord(word, start, SoundEnd(samples, sampleRate, start, end)));
             }
             return new EspeakSpeech(samples, sampleRate, words);
+        }
+
+        /// <summary>
+        /// Where the sound within [<paramref name="start"/>, <paramref name="end"/>) ends: a word before a pause (a comma,
+        /// the end of a sentence) ends where its sound does, not where the next word starts.
+        /// </summary>
+        private static TimeSpan SoundEnd(short[] samples, int sampleRate, TimeSpan start, TimeSpan end)
+        {
+            const int threshold = 328; // -40 dBFS
+            var first = (int)(start.TotalSeconds * sampleRate);
+            var last = Math.Min(samples.Length, (int)(end.TotalSeconds * sampleRate)) - 1;
+            while (last > first && Math.Abs((int)samples[last]) < threshold)
+                last--;
+            if (last <= first)
+                return end; // no sound found: keep espeak-ng's span
+            var soundEnd = TimeSpan.FromSeconds((double)(last + 1) / sampleRate) + TimeSpan.FromMilliseconds(10);
+            return Min(soundEnd, end);
         }
 
         private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

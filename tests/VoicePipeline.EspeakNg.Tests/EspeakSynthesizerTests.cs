@@ -33,6 +33,8 @@ public class EspeakSynthesizerTests
         speech.Words.Should().OnlyContain(w => w.End >= w.Start && w.End <= speech.Duration);
         speech.Words.Zip(speech.Words.Skip(1)).Should().OnlyContain(p => p.First.End <= p.Second.Start, "words do not overlap");
         speech.Words[^1].Start.Should().BeGreaterThan(TimeSpan.FromSeconds(1.5));
+        speech.Words[^1].End.Should().BeLessThan(speech.Duration - TimeSpan.FromSeconds(0.1), "the pause at the end is no part of the last word");
+        (speech.Words[2].Start - speech.Words[1].End).Should().BeGreaterThan(TimeSpan.FromSeconds(0.05), "the comma's pause is between the words");
     }
 
     [Fact]

@@ -68,6 +68,13 @@ internal static class SpeechAudio
         return header;
     }
 
+    /// <summary>A 44-byte WAV header for <paramref name="dataBytes"/> of audio in <paramref name="encoding"/>.</summary>
+    public static byte[] WavHeader(string encoding, int sampleRate, int dataBytes)
+    {
+        var (bits, format) = encoding switch { "pcm_f32le" => (32, 3), "pcm_mulaw" => (8, 7), "pcm_alaw" => (8, 6), _ => (16, 1) };
+        return WavHeader(sampleRate, dataBytes, bits, format);
+    }
+
     /// <summary>Re-encodes PCM s16le as <paramref name="encoding"/> (<c>pcm_s16le</c>, <c>pcm_f32le</c>, <c>pcm_mulaw</c>, <c>pcm_alaw</c>).</summary>
     public static byte[] Encode(byte[] s16le, string encoding)
     {

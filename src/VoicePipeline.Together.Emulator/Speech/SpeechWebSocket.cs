@@ -332,7 +332,7 @@ internal static class SpeechWebSocket
             }
             await SendAsync(SpeechEndpoints.WordTimestamps(speech, job.ItemId, job.ContextId), job).ConfigureAwait(false);
             var index = 0;
-            foreach (var chunk in SpeechEndpoints.Chunks(speech.Pcm, speech.SampleRate, 2, _faults.RiffHeaderInAudio))
+            foreach (var chunk in SpeechEndpoints.Chunks(speech.Pcm, speech.SampleRate, "pcm_s16le", _faults.RiffHeaderInAudio))
             {
                 if (_faults.FailMidStreamAfterChunks == index)
                 {
