@@ -86,9 +86,11 @@ public sealed class EspeakSynthesizer
         {
             using var library = Load();
             var collector = new Collector();
+            var started = false;
             try
             {
                 Start(library);
+                started = true;
                 SelectVoice(library, voice);
                 Check(SetParameter(library, NativeMethods.ParameterRate, Math.Clamp(wordsPerMinute, MinWordsPerMinute, MaxWordsPerMinute)), "set the rate");
                 s_current = collector;
@@ -97,7 +99,8 @@ public sealed class EspeakSynthesizer
             finally
             {
                 s_current = null;
-                Terminate(library);
+                if (started)
+                    Terminate(library);
             }
             if (collector.Error is not null)
                 throw new EspeakException("The synthesis failed while collecting its audio: " + collector.Error.Message, collector.Error);
@@ -113,7 +116,7 @@ public sealed class EspeakSynthesizer
         }
         catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
         {
-            throw new EspeakException($"The espeak-ng library ({NativeMethods.EspeakNg}) is not installed; install it with: sudo apt-get install {EspeakException.Packages}", exception);
+            throw new EspeakException($"The espeak-ng library ({NativeMethods.LibraryName}) is not installed; install it with: sudo apt-get install {EspeakException.Packages}", exception);
         }
     }
 

@@ -55,6 +55,23 @@ public class EspeakSynthesizerTests
         _synthesizer.Synthesize("hello").Samples.Should().NotBeEmpty();
     }
 
+    [Fact]
+    public void A_missing_library_names_the_packages()
+    {
+        NativeMethods.LibraryName = "libespeak-ng-not-installed.so.1";
+        try
+        {
+            var act = () => _synthesizer.Synthesize("hello");
+
+            act.Should().Throw<EspeakException>().WithMessage("*not installed*apt-get install libespeak-ng1 espeak-ng-data*");
+        }
+        finally
+        {
+            NativeMethods.LibraryName = NativeMethods.EspeakNg;
+        }
+        _synthesizer.Synthesize("hello").Samples.Should().NotBeEmpty();
+    }
+
     [Theory]
     [InlineData("en-us", 175)]
     [InlineData("en-gb", 175)]
