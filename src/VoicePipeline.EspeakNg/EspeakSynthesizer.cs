@@ -6,7 +6,7 @@ namespace VoicePipeline.EspeakNg;
 /// <summary>A word of synthesized speech with its time in the audio.</summary>
 /// <param name="Text">The word as written in the input text.</param>
 /// <param name="Start">When it starts, from the start of the audio.</param>
-/// <param name="End">When it ends (where the next word or the clause's end begins).</param>
+/// <param name="End">When its sound ends (at the latest where the next word begins).</param>
 public sealed record EspeakWord(string Text, TimeSpan Start, TimeSpan End);
 
 /// <summary>The result of a synthesis: mono s16 samples at <see cref="SampleRate"/> and word timings.</summary>
@@ -86,9 +86,11 @@ public sealed class EspeakSynthesizer
         {
             using var library = Load();
             var collector = new Collector();
+            var started = false;
             try
             {
                 Start(library);
+                started = true;
                 SelectVoice(library, voice);
                 Check(SetParameter(library, NativeMethods.ParameterRate, Math.Clamp(wordsPerMinute, MinWordsPerMinute, MaxWordsPerMinute)), "set the rate");
                 s_current = collector;
@@ -97,8 +99,11 @@ public sealed class EspeakSynthesizer
             finally
             {
                 s_current = null;
-                Terminate(library);
+                if (started)
+                    Terminate(library);
             }
+            if (collector.Error is not null)
+                throw new EspeakException("The synthesis failed while collecting its audio: " + collector.Error.Message, collector.Error);
             return collector.Finish(text, SampleRate);
         }
     }
@@ -111,7 +116,7 @@ public sealed class EspeakSynthesizer
         }
         catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
         {
-            throw new EspeakException($"The espeak-ng library ({NativeMethods.EspeakNg}) is not installed; install it with: sudo apt-get install {EspeakException.Packages}", exception);
+            throw new EspeakException($"The espeak-ng library ({NativeMethods.LibraryName}) is not installed; install it with: sudo apt-get install {EspeakException.Packages}", exception);
         }
     }
 
@@ -185,14 +190,23 @@ public sealed class EspeakSynthesizer
         var collector = s_current;
         if (collector is null)
             return 1; // nothing is listening: abort
-        if (samples is not null && count > 0)
-            collector.Samples.AddRange(new ReadOnlySpan<short>(samples, count));
-        for (var e = events; e is not null && e->Type != NativeMethods.EventListTerminated; e++)
+        try
         {
-            if (e->Type is NativeMethods.EventWord or NativeMethods.EventEnd or NativeMethods.EventSentence or NativeMethods.EventMessageTerminated)
-                collector.Events.Add(new RawEvent(e->Type, e->TextPosition, e->Length, e->AudioPosition));
+            if (samples is not null && count > 0)
+                collector.Samples.AddRange(new ReadOnlySpan<short>(samples, count));
+            for (var e = events; e is not null && e->Type != NativeMethods.EventListTerminated; e++)
+            {
+                if (e->Type is NativeMethods.EventWord or NativeMethods.EventEnd or NativeMethods.EventSentence or NativeMethods.EventMessageTerminated)
+                    collector.Events.Add(new RawEvent(e->Type, e->TextPosition, e->Length, e->AudioPosition));
+            }
+            return 0;
         }
-        return 0;
+        catch (Exception exception)
+        {
+            // An exception must not unwind through native frames: stop the synthesis and report it afterwards.
+            collector.Error = exception;
+            return 1;
+        }
     }
 
     internal readonly record struct RawEvent(int Type, int TextPosition, int Length, int AudioPositionMs);
@@ -203,6 +217,8 @@ public sealed class EspeakSynthesizer
         public List<short> Samples { get; } = new(22050 * 4);
 
         public List<RawEvent> Events { get; } = [];
+
+        public Exception? Error { get; set; }
 
         public EspeakSpeech Finish(string text, int sampleRate)
         {
@@ -233,9 +249,27 @@ public sealed class EspeakSynthesizer
                     }
                 }
                 start = Min(start, duration);
-                words.Add(new EspeakWord(word, start, Min(Max(end, start), duration)));
+                end = Min(Max(end, start), duration);
+                words.Add(new EspeakWord(word, start, SoundEnd(samples, sampleRate, start, end)));
             }
             return new EspeakSpeech(samples, sampleRate, words);
+        }
+
+        /// <summary>
+        /// Where the sound within [<paramref name="start"/>, <paramref name="end"/>) ends: a word before a pause (a comma,
+        /// the end of a sentence) ends where its sound does, not where the next word starts.
+        /// </summary>
+        private static TimeSpan SoundEnd(short[] samples, int sampleRate, TimeSpan start, TimeSpan end)
+        {
+            const int threshold = 328; // -40 dBFS
+            var first = (int)(start.TotalSeconds * sampleRate);
+            var last = Math.Min(samples.Length, (int)(end.TotalSeconds * sampleRate)) - 1;
+            while (last > first && Math.Abs((int)samples[last]) < threshold)
+                last--;
+            if (last <= first)
+                return end; // no sound found: keep espeak-ng's span
+            var soundEnd = TimeSpan.FromSeconds((double)(last + 1) / sampleRate) + TimeSpan.FromMilliseconds(10);
+            return Min(soundEnd, end);
         }
 
         private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

@@ -54,6 +54,9 @@ internal sealed unsafe class NativeMethods : IDisposable
 
     private IntPtr _handle;
 
+    /// <summary>Gets or sets the library to load (tests point it elsewhere to see a missing library reported).</summary>
+    internal static string LibraryName { get; set; } = EspeakNg;
+
     private NativeMethods(IntPtr handle)
     {
         _handle = handle;
@@ -132,7 +135,16 @@ internal sealed unsafe class NativeMethods : IDisposable
         _ = s_dependencies.Value;
         // espeak-ng's breathy variants draw noise from the C library's rand(), seeded as in a new process.
         Libc.srand(1);
-        return new(NativeLibrary.Load(EspeakNg));
+        var handle = NativeLibrary.Load(LibraryName);
+        try
+        {
+            return new(handle);
+        }
+        catch
+        {
+            NativeLibrary.Free(handle); // not the library expected: an entry point is missing
+            throw;
+        }
     }
 
     /// <summary>Unloads the library; once nothing else holds it, its state is gone.</summary>

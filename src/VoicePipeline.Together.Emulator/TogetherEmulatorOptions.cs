@@ -24,6 +24,12 @@ public sealed class TogetherEmulatorOptions
     /// </summary>
     public IStreamingRecognizerFactory? Recognizer { get; set; }
 
+    /// <summary>
+    /// Gets or sets the speech engine behind the text-to-speech endpoints. Null selects the default offline engine
+    /// (<see cref="Synthesis.EspeakSpeechSynthesizer"/>).
+    /// </summary>
+    public Synthesis.ISpeechSynthesizer? SpeechSynthesizer { get; set; }
+
     /// <summary>Gets the faults the realtime transcription endpoint injects.</summary>
     public Realtime.RealtimeFaults RealtimeFaults { get; } = new();
 

@@ -33,6 +33,8 @@ public class EspeakSynthesizerTests
         speech.Words.Should().OnlyContain(w => w.End >= w.Start && w.End <= speech.Duration);
         speech.Words.Zip(speech.Words.Skip(1)).Should().OnlyContain(p => p.First.End <= p.Second.Start, "words do not overlap");
         speech.Words[^1].Start.Should().BeGreaterThan(TimeSpan.FromSeconds(1.5));
+        speech.Words[^1].End.Should().BeLessThan(speech.Duration - TimeSpan.FromSeconds(0.1), "the pause at the end is no part of the last word");
+        (speech.Words[2].Start - speech.Words[1].End).Should().BeGreaterThan(TimeSpan.FromSeconds(0.05), "the comma's pause is between the words");
     }
 
     [Fact]
@@ -50,6 +52,23 @@ public class EspeakSynthesizerTests
         var act = () => _synthesizer.Synthesize("hello", "no-such-voice");
 
         act.Should().Throw<EspeakException>().WithMessage("*no-such-voice*");
+        _synthesizer.Synthesize("hello").Samples.Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public void A_missing_library_names_the_packages()
+    {
+        NativeMethods.LibraryName = "libespeak-ng-not-installed.so.1";
+        try
+        {
+            var act = () => _synthesizer.Synthesize("hello");
+
+            act.Should().Throw<EspeakException>().WithMessage("*not installed*apt-get install libespeak-ng1 espeak-ng-data*");
+        }
+        finally
+        {
+            NativeMethods.LibraryName = NativeMethods.EspeakNg;
+        }
         _synthesizer.Synthesize("hello").Samples.Should().NotBeEmpty();
     }
 
@@ -122,5 +141,29 @@ public class EspeakSynthesizerTests
 
         speech.Words.Should().BeEmpty();
         speech.Duration.Should().BeLessThan(TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public void Reloading_the_library_for_each_synthesis_does_not_leak()
+    {
+        // Each synthesis loads and unloads libespeak-ng; what it allocates must go with it.
+        for (var i = 0; i < 20; i++)
+            _synthesizer.Synthesize("warm up");
+        var before = Snapshot();
+        for (var i = 0; i < 300; i++)
+            _synthesizer.Synthesize("Hello world.");
+        var after = Snapshot();
+
+        (after.Fds - before.Fds).Should().BeLessThanOrEqualTo(2, "no file handles are left behind");
+        (after.RssMb - before.RssMb).Should().BeLessThan(30, "about 3 MB is seen (allocator slack); a leaked copy of the voice data would add about 300 MB");
+    }
+
+    private static (int Fds, double RssMb) Snapshot()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        process.Refresh();
+        return (Directory.GetFiles("/proc/self/fd").Length, process.WorkingSet64 / 1048576.0);
     }
 }

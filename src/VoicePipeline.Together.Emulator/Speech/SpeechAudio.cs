@@ -1,28 +1,28 @@
 using System.Buffers.Binary;
 using VoicePipeline.Audio;
-using VoicePipeline.EspeakNg;
+using VoicePipeline.Together.Emulator.Synthesis;
 
 namespace VoicePipeline.Together.Emulator.Speech;
 
 /// <summary>A synthesized utterance: PCM s16le mono at <see cref="SampleRate"/> and word timings.</summary>
-internal sealed record SynthesizedSpeech(byte[] Pcm, int SampleRate, IReadOnlyList<EspeakWord> Words);
+internal sealed record SynthesizedSpeech(byte[] Pcm, int SampleRate, IReadOnlyList<SynthesizedWord> Words);
 
 /// <summary>
-/// Speech for the emulator's endpoints: espeak-ng at 22050 Hz, resampled to the models' 24 kHz with the pipeline's own
-/// resampler, then to the asked rate; and the encodings the endpoints answer with.
+/// Speech for the emulator's endpoints: the engine's audio (espeak-ng's is 22050 Hz) resampled to the models' 24 kHz with
+/// the pipeline's own resampler, then to the asked rate; and the encodings the endpoints answer with.
 /// </summary>
 internal static class SpeechAudio
 {
     public const int ModelSampleRate = 24_000;
 
-    private static readonly EspeakSynthesizer s_espeak = new();
+    private static readonly Lazy<EspeakSpeechSynthesizer> s_default = new(() => new EspeakSpeechSynthesizer());
 
-    /// <summary>Synthesizes <paramref name="text"/> with <paramref name="voice"/>.</summary>
-    /// <exception cref="EspeakException">espeak-ng is missing or has no voice for the language.</exception>
-    public static SynthesizedSpeech Synthesize(string text, EmulatedVoice voice, double? speed, string? language, int sampleRate)
+    /// <summary>Synthesizes <paramref name="text"/> with <paramref name="voice"/> of <paramref name="model"/>.</summary>
+    /// <exception cref="NotSupportedException">The engine does not speak the language.</exception>
+    public static SynthesizedSpeech Synthesize(TogetherEmulatorOptions options, string text, string model, EmulatedVoice voice, double? speed, string? language, int sampleRate)
     {
-        var wordsPerMinute = (int)Math.Round(EspeakSynthesizer.DefaultWordsPerMinute * (speed ?? 1.0));
-        var speech = s_espeak.Synthesize(text, voice.EspeakVoice(language), wordsPerMinute);
+        var engine = options.SpeechSynthesizer ?? s_default.Value;
+        var speech = engine.Synthesize(new SynthesisRequest(text, model, voice.Id, voice.Female, voice.British, language, speed ?? 1.0));
         var samples = Resample(speech.Samples, speech.SampleRate, ModelSampleRate);
         if (sampleRate != ModelSampleRate)
             samples = Resample(samples, ModelSampleRate, sampleRate);
@@ -66,6 +66,13 @@ internal static class SpeechAudio
         "data"u8.CopyTo(h[36..]);
         BinaryPrimitives.WriteInt32LittleEndian(h[40..], dataBytes);
         return header;
+    }
+
+    /// <summary>A 44-byte WAV header for <paramref name="dataBytes"/> of audio in <paramref name="encoding"/>.</summary>
+    public static byte[] WavHeader(string encoding, int sampleRate, int dataBytes)
+    {
+        var (bits, format) = encoding switch { "pcm_f32le" => (32, 3), "pcm_mulaw" => (8, 7), "pcm_alaw" => (8, 6), _ => (16, 1) };
+        return WavHeader(sampleRate, dataBytes, bits, format);
     }
 
     /// <summary>Re-encodes PCM s16le as <paramref name="encoding"/> (<c>pcm_s16le</c>, <c>pcm_f32le</c>, <c>pcm_mulaw</c>, <c>pcm_alaw</c>).</summary>

@@ -1,20 +1,10 @@
 namespace VoicePipeline.Together.Emulator.Speech;
 
-/// <summary>A voice the emulator offers and the espeak-ng voice that stands in for it.</summary>
+/// <summary>A voice the emulator offers.</summary>
 /// <param name="Id">The Together voice id.</param>
 /// <param name="Female">Whether it is a female voice.</param>
 /// <param name="British">Whether it speaks British English.</param>
-internal sealed record EmulatedVoice(string Id, bool Female, bool British)
-{
-    /// <summary>The espeak-ng voice for <paramref name="language"/> (null or English: the voice's own accent).</summary>
-    public string EspeakVoice(string? language)
-    {
-        var baseVoice = language is null or "" || language.StartsWith("en", StringComparison.OrdinalIgnoreCase)
-            ? British ? "en-gb" : "en-us"
-            : language.ToLowerInvariant();
-        return Female ? baseVoice + "+f3" : baseVoice;
-    }
-}
+internal sealed record EmulatedVoice(string Id, bool Female, bool British);
 
 /// <summary>A speech model the emulator offers.</summary>
 /// <param name="Id">The model id.</param>

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
-using VoicePipeline.EspeakNg;
 
 namespace VoicePipeline.Together.Emulator.Speech;
 
@@ -73,15 +72,19 @@ internal static class SpeechEndpoints
         return EmulatorAuth.WriteErrorAsync(response, status, type, code, message);
     }
 
-    /// <summary>Splits <paramref name="pcm"/> into 100 ms pieces; with <paramref name="riffHeader"/> the first starts with a WAV header.</summary>
-    internal static IEnumerable<byte[]> Chunks(byte[] pcm, int sampleRate, int bytesPerSample, bool riffHeader)
+    /// <summary>
+    /// Splits <paramref name="pcm"/> (audio in <paramref name="encoding"/>) into 100 ms pieces; with
+    /// <paramref name="riffHeader"/> the first starts with a WAV header.
+    /// </summary>
+    internal static IEnumerable<byte[]> Chunks(byte[] pcm, int sampleRate, string encoding, bool riffHeader)
     {
+        var bytesPerSample = SpeechAudio.BytesPerSample(encoding);
         var size = Math.Max(bytesPerSample, sampleRate * ChunkMilliseconds / 1000 * bytesPerSample);
         for (var offset = 0; offset < pcm.Length || offset == 0; offset += size)
         {
             var piece = pcm.AsSpan(offset, Math.Min(size, pcm.Length - offset));
             if (offset == 0 && riffHeader)
-                yield return [.. SpeechAudio.WavHeader(sampleRate, pcm.Length), .. piece];
+                yield return [.. SpeechAudio.WavHeader(encoding, sampleRate, pcm.Length), .. piece];
             else if (!piece.IsEmpty)
                 yield return piece.ToArray();
             if (pcm.Length == 0)
@@ -96,7 +99,7 @@ internal static class SpeechEndpoints
         {
             ["type"] = "conversation.item.word_timestamps",
             ["item_id"] = itemId,
-            ["words"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(w.Text))]),
+            ["words"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(w.Word))]),
             ["start_seconds"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(Math.Round(w.Start.TotalSeconds, 3)))]),
             ["end_seconds"] = new JsonArray([.. speech.Words.Select(w => JsonValue.Create(Math.Round(w.End.TotalSeconds, 3)))]),
         };
@@ -165,15 +168,16 @@ internal static class SpeechEndpoints
         SynthesizedSpeech speech;
         try
         {
-            speech = await Task.Run(() => SpeechAudio.Synthesize(request.Input, request.Voice, request.Speed, request.Language, request.SampleRate), context.RequestAborted).ConfigureAwait(false);
+            speech = await Task.Run(() => SpeechAudio.Synthesize(options, request.Input, request.Model, request.Voice, request.Speed, request.Language, request.SampleRate), context.RequestAborted).ConfigureAwait(false);
         }
-        catch (EspeakException exception)
+        catch (NotSupportedException exception)
         {
-            var unsupported = request.Language is { Length: > 0 } language && !language.StartsWith("en", StringComparison.OrdinalIgnoreCase);
-            if (unsupported)
-                await WriteRefusalAsync(response, new Refusal(400, "unsupported_language", $"The language '{request.Language}' is not supported: {exception.Message}", "language")).ConfigureAwait(false);
-            else
-                await EmulatorAuth.WriteErrorAsync(response, 500, "server_error", "synthesis_failed", exception.Message).ConfigureAwait(false);
+            await WriteRefusalAsync(response, new Refusal(400, "unsupported_language", $"The language '{request.Language}' is not supported: {exception.Message}", "language")).ConfigureAwait(false);
+            return;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            await EmulatorAuth.WriteErrorAsync(response, 500, "server_error", "synthesis_failed", exception.Message).ConfigureAwait(false);
             return;
         }
 
@@ -198,7 +202,7 @@ internal static class SpeechEndpoints
         await WriteEventAsync(response, WordTimestamps(speech, itemId, null).ToJsonString(Json), token).ConfigureAwait(false);
         var shape = faults.SseShape;
         var index = 0;
-        foreach (var chunk in Chunks(speech.Pcm, speech.SampleRate, 2, faults.RiffHeaderInAudio))
+        foreach (var chunk in Chunks(SpeechAudio.Encode(speech.Pcm, request.Encoding), speech.SampleRate, request.Encoding, faults.RiffHeaderInAudio))
         {
             if (faults.FailMidStreamAfterChunks == index)
             {
@@ -250,8 +254,7 @@ internal static class SpeechEndpoints
                 break;
             case "wav":
                 var data = SpeechAudio.Encode(speech.Pcm, encoding);
-                var (bits, format) = encoding switch { "pcm_f32le" => (32, 3), "pcm_mulaw" => (8, 7), "pcm_alaw" => (8, 6), _ => (16, 1) };
-                payload = [.. SpeechAudio.WavHeader(speech.SampleRate, data.Length, bits, format), .. data];
+                payload = [.. SpeechAudio.WavHeader(encoding, speech.SampleRate, data.Length), .. data];
                 bytesPerSample = SpeechAudio.BytesPerSample(encoding);
                 response.ContentType = "audio/wav";
                 break;
@@ -307,12 +310,13 @@ internal static class SpeechEndpoints
                 refusal = new(400, "invalid_request", "The input text is required.", "input");
                 return false;
             }
-            var format = String(body, "response_format") ?? "wav";
+            var stream = body.TryGetProperty("stream", out var st) && st.ValueKind == JsonValueKind.True;
+            var format = String(body, "response_format") ?? (stream ? "raw" : "wav");
             var encoding = String(body, "response_encoding") ?? "pcm_s16le";
             var sampleRate = body.TryGetProperty("sample_rate", out var rate) && rate.ValueKind == JsonValueKind.Number ? rate.GetInt32() : SpeechAudio.ModelSampleRate;
             var speed = body.TryGetProperty("speed", out var s) && s.ValueKind == JsonValueKind.Number ? s.GetDouble() : (double?)null;
-            var stream = body.TryGetProperty("stream", out var st) && st.ValueKind == JsonValueKind.True;
             refusal = !s_formats.Contains(format) ? new(400, "invalid_request", $"response_format must be one of {string.Join(", ", s_formats)}.", "response_format")
+                : stream && format != "raw" ? new(400, "invalid_request", "Streaming answers raw audio only: set response_format to raw.", "response_format")
                 : !s_encodings.Contains(encoding) ? new(400, "invalid_request", $"response_encoding must be one of {string.Join(", ", s_encodings)}.", "response_encoding")
                 : sampleRate is < 8000 or > 48000 ? new(400, "invalid_request", "sample_rate must be between 8000 and 48000.", "sample_rate")
                 : speed is < 0.25 or > 4 ? new(400, "invalid_request", "speed must be between 0.25 and 4.", "speed")

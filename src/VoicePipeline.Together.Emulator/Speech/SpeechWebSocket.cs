@@ -5,7 +5,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
-using VoicePipeline.EspeakNg;
 
 namespace VoicePipeline.Together.Emulator.Speech;
 
@@ -324,16 +323,16 @@ internal static class SpeechWebSocket
             SynthesizedSpeech speech;
             try
             {
-                speech = await Task.Run(() => SpeechAudio.Synthesize(job.Text, job.Voice, job.Speed, job.Language, SpeechAudio.ModelSampleRate), token).ConfigureAwait(false);
+                speech = await Task.Run(() => SpeechAudio.Synthesize(options, job.Text, model.Id, job.Voice, job.Speed, job.Language, SpeechAudio.ModelSampleRate), token).ConfigureAwait(false);
             }
-            catch (EspeakException exception)
+            catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 await SendAsync(Failed(job, exception.Message), job).ConfigureAwait(false);
                 return;
             }
             await SendAsync(SpeechEndpoints.WordTimestamps(speech, job.ItemId, job.ContextId), job).ConfigureAwait(false);
             var index = 0;
-            foreach (var chunk in SpeechEndpoints.Chunks(speech.Pcm, speech.SampleRate, 2, _faults.RiffHeaderInAudio))
+            foreach (var chunk in SpeechEndpoints.Chunks(speech.Pcm, speech.SampleRate, "pcm_s16le", _faults.RiffHeaderInAudio))
             {
                 if (_faults.FailMidStreamAfterChunks == index)
                 {

@@ -102,6 +102,18 @@ public sealed class SpeechHttpTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Sse_carries_the_asked_encoding_and_refuses_a_format_other_than_raw()
+    {
+        var events = await StreamAsync(new { model = Kokoro, input = "Hi.", voice = "af_heart", stream = true, response_encoding = "pcm_f32le" });
+        using var wav = await PostAsync(new { model = Kokoro, input = "Hi.", voice = "af_heart", stream = true, response_format = "wav" });
+
+        var f32 = events.Skip(1).SkipLast(1).SelectMany(e => Convert.FromBase64String(JsonDocument.Parse(e).RootElement.GetProperty("delta").GetString()!)).ToArray();
+        f32.Length.Should().Be(_emulator.Synthesize("Hi.", Kokoro, "af_heart").Length * 2);
+        wav.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        JsonDocument.Parse(await wav.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("param").GetString().Should().Be("response_format");
+    }
+
+    [Fact]
     public async Task With_a_riff_header_in_audio_the_first_sse_chunk_starts_with_RIFF()
     {
         _emulator.Options.SpeechFaults.RiffHeaderInAudio = true;
