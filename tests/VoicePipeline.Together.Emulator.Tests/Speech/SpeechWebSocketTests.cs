@@ -165,6 +165,35 @@ public sealed class SpeechWebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Commits_are_spoken_in_order_and_a_queued_context_can_be_cancelled_before_it_starts()
+    {
+        Faults.ChunkInterval = TimeSpan.FromSeconds(1); // on the fake clock, which never moves here: c1 stalls after its first chunk
+        using var socket = await ConnectAsync();
+        await ReceiveAsync(socket);
+        foreach (var (text, context) in new[] { (Text, "c1"), ("Second.", "c2"), ("Third.", "c3") })
+        {
+            await SendAsync(socket, new { type = "input_text_buffer.append", text, context_id = context });
+            await SendAsync(socket, new { type = "input_text_buffer.commit", context_id = context });
+        }
+        var events = new List<JsonElement>();
+        while (!events.Any(e => Type(e) == "conversation.item.audio_output.delta"))
+            events.Add(await ReceiveAsync(socket));
+
+        await SendAsync(socket, new { type = "context.cancel", context_id = "c2" }); // still queued behind c1
+        Faults.ChunkInterval = TimeSpan.Zero;
+        await SendAsync(socket, new { type = "context.cancel", context_id = "c1" }); // c3 then runs unpaced
+        while (!events.Any(e => Type(e) == "conversation.item.audio_output.done"))
+            events.Add(await ReceiveAsync(socket));
+
+        var spoken = events.Where(e => Type(e) is "conversation.item.word_timestamps" or "conversation.item.audio_output.done" or "context.cancelled")
+            .Select(e => $"{Type(e)}:{e.GetProperty("context_id").GetString()}");
+        spoken.Should().Equal("conversation.item.word_timestamps:c1", "context.cancelled:c2", "context.cancelled:c1", "conversation.item.word_timestamps:c3", "conversation.item.audio_output.done:c3");
+        events.Where(e => e.GetProperty("context_id").GetString() == "c2").Select(Type).Should().Equal("conversation.item.input_text.received", "context.cancelled");
+        events.Count(e => Type(e) == "conversation.item.audio_output.delta" && e.GetProperty("context_id").GetString() == "c1").Should().Be(1);
+        _emulator.SpeechRequests.Select(r => (r.ContextId, r.Cancelled, r.FirstAudioAfter.HasValue)).Should().Equal(("c1", true, true), ("c2", true, false), ("c3", false, true));
+    }
+
+    [Fact]
     public async Task A_session_update_changes_the_voice_of_later_commits()
     {
         using var socket = await ConnectAsync();
