@@ -16,5 +16,6 @@ read -r passed failed skipped < <(sed -n 's/.*Failed: *\([0-9]*\), Passed: *\([0
   | awk '{p+=$1; f+=$2; s+=$3} END {print p+0, f+0, s+0}')
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-echo "$passed passed, $failed failed, $skipped skipped"
+[ "$skipped" -eq 0 ] || echo "$skipped skipped"
+echo "$passed passed, $failed failed"
 exit "$status"
