@@ -96,8 +96,10 @@ public sealed partial class TogetherTtsService : FrameProcessor
                 _ = PushFrameAsync(frame, direction, cancellationToken);
             return;
         }
-        if (direction == FrameDirection.Upstream)
+        if (frame is SystemFrame || direction == FrameDirection.Upstream)
         {
+            // System frames (input audio, speaking events) arrive on the input loop, beside the synthesis: pass them
+            // on without touching the state below, which belongs to the process loop.
             await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
             return;
         }

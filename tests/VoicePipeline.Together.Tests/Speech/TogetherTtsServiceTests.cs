@@ -147,6 +147,26 @@ public sealed class TogetherTtsServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task System_frames_overtake_a_synthesis_in_flight_without_disturbing_it()
+    {
+        const string Text = "The user's microphone audio keeps flowing while the bot speaks this sentence.";
+        var (emulator, service) = await StartAsync(TogetherTtsMode.WebSocket, o => o.SpeechFaults.ChunkInterval = TimeSpan.FromMilliseconds(20));
+        await using var harness = await FrameProcessorHarness.StartAsync(service, Harness());
+        await harness.SendAsync(new TtsSpeakFrame(Text));
+        await harness.WaitForDownstreamAsync<TtsAudioRawFrame>();
+        var microphone = new InputAudioRawFrame(new byte[640], 16_000);
+        await harness.SendAsync(microphone);
+        await harness.SendAsync(new UserStartedSpeakingFrame());
+        await harness.WaitForDownstreamAsync<UserStartedSpeakingFrame>();
+
+        harness.Downstream.OfType<TtsStoppedFrame>().Should().BeEmpty("the system frames passed while the sentence was still being spoken");
+        await harness.WaitForDownstreamAsync<TtsStoppedFrame>();
+        await harness.EndAsync();
+        harness.Downstream.Should().Contain(microphone);
+        AudioOf(harness.Downstream).Should().Equal(emulator.Synthesize(Text, Model, TogetherTtsOptions.DefaultVoice));
+    }
+
+    [Fact]
     public async Task Settings_updates_change_voice_and_model_between_utterances()
     {
         var (emulator, service) = await StartAsync(TogetherTtsMode.WebSocket);
