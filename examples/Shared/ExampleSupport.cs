@@ -43,6 +43,9 @@ internal sealed class ConsoleSink : FrameProcessor
             case TranscriptionFrame t:
                 Console.WriteLine($"[{t.AudioStart?.TotalSeconds:0.0}s {t.Language ?? "?"}] {t.Text}");
                 break;
+            case TtsTextFrame spoken:
+                Console.Write(spoken.Text + " "); // a word (or a sentence) once the TTS spoke it
+                break;
             case LlmFullResponseEndFrame:
                 Console.WriteLine();
                 break;
