@@ -195,6 +195,28 @@ public sealed class TogetherTtsServiceTests : IAsyncDisposable
     [Theory]
     [InlineData(TogetherTtsMode.WebSocket)]
     [InlineData(TogetherTtsMode.Sse)]
+    public async Task A_speed_update_applies_to_the_next_utterance(TogetherTtsMode mode)
+    {
+        var (emulator, service) = await StartAsync(mode);
+        await using var harness = await FrameProcessorHarness.StartAsync(service, Harness());
+        await harness.SendAsync(new TtsSpeakFrame("Speak a little faster now."));
+        await harness.SendAsync(new TtsUpdateSettingsFrame { Speed = 1.5 });
+        await harness.SendAsync(new TtsSpeakFrame("Speak a little faster now."));
+        await harness.WaitForDownstreamAsync<TtsStoppedFrame>(_ => harness.Downstream.OfType<TtsStoppedFrame>().Count() == 2);
+        await harness.EndAsync();
+
+        var contexts = harness.Downstream.OfType<TtsAudioRawFrame>().Select(f => f.ContextId).Distinct().ToList();
+        var normal = AudioOf(harness.Downstream, contexts[0]);
+        var fast = AudioOf(harness.Downstream, contexts[1]);
+        normal.Should().Equal(emulator.Synthesize("Speak a little faster now.", Model, TogetherTtsOptions.DefaultVoice));
+        fast.Should().Equal(emulator.Synthesize("Speak a little faster now.", Model, TogetherTtsOptions.DefaultVoice, speed: 1.5));
+        fast.Length.Should().BeLessThan(normal.Length * 4 / 5);
+        emulator.SpeechRequests.Select(r => r.Speed).Should().Equal(null, 1.5);
+    }
+
+    [Theory]
+    [InlineData(TogetherTtsMode.WebSocket)]
+    [InlineData(TogetherTtsMode.Sse)]
     [InlineData(TogetherTtsMode.Rest)]
     public async Task A_wrong_key_is_one_fatal_error_and_later_text_is_dropped(TogetherTtsMode mode)
     {
