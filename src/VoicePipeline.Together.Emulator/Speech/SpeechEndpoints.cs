@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -55,22 +54,6 @@ internal static class SpeechEndpoints
 
     internal static Task WriteRefusalAsync(HttpResponse response, Refusal refusal)
         => EmulatorAuth.WriteErrorAsync(response, refusal.Status, "invalid_request_error", refusal.Code, refusal.Message, refusal.Param);
-
-    /// <summary>Answers an injected failure (429 and 503 with <c>Retry-After</c>).</summary>
-    internal static Task WriteFaultAsync(HttpResponse response, int status, int retryAfter)
-    {
-        if (status is 429 or 503)
-            response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        var (type, code, message) = status switch
-        {
-            429 => ("rate_limit_error", "rate_limit_exceeded", "Rate limit exceeded."),
-            503 => ("server_error", "service_unavailable", "No capacity, retry later."),
-            401 => ("invalid_request_error", "invalid_api_key", "Invalid API key provided."),
-            _ when status >= 500 => ("server_error", "internal_error", $"Injected failure ({status})."),
-            _ => ("invalid_request_error", "invalid_request", $"Injected failure ({status})."),
-        };
-        return EmulatorAuth.WriteErrorAsync(response, status, type, code, message);
-    }
 
     /// <summary>
     /// Splits <paramref name="pcm"/> (audio in <paramref name="encoding"/>) into 100 ms pieces; with
@@ -138,12 +121,8 @@ internal static class SpeechEndpoints
             await EmulatorAuth.WriteUnauthorizedAsync(response).ConfigureAwait(false);
             return;
         }
-        var faults = options.SpeechFaults;
-        if (faults.TakeNext() is { } injected)
-        {
-            await WriteFaultAsync(response, injected, faults.RetryAfterSeconds).ConfigureAwait(false);
+        if (await options.SpeechFaults.TryRefuseAsync(response).ConfigureAwait(false))
             return;
-        }
 
         JsonElement body;
         try

@@ -11,13 +11,8 @@ public enum SpeechSseShape
 }
 
 /// <summary>Faults and pacing the speech endpoints inject, for tests of clients.</summary>
-public sealed class SpeechFaults
+public sealed class SpeechFaults : InjectedRefusals
 {
-    private readonly Queue<int> _statuses = new();
-
-    /// <summary>Gets or sets the <c>Retry-After</c> seconds sent with 429 and 503.</summary>
-    public int RetryAfterSeconds { get; set; } = 1;
-
     /// <summary>
     /// Gets or sets after how many audio chunks a synthesis fails: SSE sends an <c>error</c> event and ends without
     /// <c>[DONE]</c>, the WebSocket sends <c>conversation.item.tts.failed</c>, a plain body is cut off (connection aborted).
@@ -35,23 +30,6 @@ public sealed class SpeechFaults
 
     /// <summary>Gets or sets the shape of the audio events of the SSE stream.</summary>
     public SpeechSseShape SseShape { get; set; } = SpeechSseShape.Delta;
-
-    /// <summary>Answers the next requests or WebSocket handshakes with these statuses (429, 503, ...), in order, before serving normally.</summary>
-    public void FailNext(params int[] statuses)
-    {
-        ArgumentNullException.ThrowIfNull(statuses);
-        lock (_statuses)
-        {
-            foreach (var status in statuses)
-                _statuses.Enqueue(status);
-        }
-    }
-
-    internal int? TakeNext()
-    {
-        lock (_statuses)
-            return _statuses.TryDequeue(out var status) ? status : null;
-    }
 }
 
 /// <summary>How a speech request reached the emulator.</summary>

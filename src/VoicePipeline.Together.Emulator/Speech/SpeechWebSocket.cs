@@ -32,11 +32,8 @@ internal static class SpeechWebSocket
             await EmulatorAuth.WriteUnauthorizedAsync(response).ConfigureAwait(false);
             return;
         }
-        if (options.SpeechFaults.TakeNext() is { } injected)
-        {
-            await SpeechEndpoints.WriteFaultAsync(response, injected, options.SpeechFaults.RetryAfterSeconds).ConfigureAwait(false);
+        if (await options.SpeechFaults.TryRefuseAsync(response).ConfigureAwait(false))
             return;
-        }
         var refusal = SpeechEndpoints.Resolve(request.Query["model"].ToString(), request.Query["voice"].ToString(), webSocket: true, out var model, out var voice);
         if (refusal is not null)
         {

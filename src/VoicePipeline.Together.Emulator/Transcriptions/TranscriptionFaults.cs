@@ -1,29 +1,7 @@
 namespace VoicePipeline.Together.Emulator.Transcriptions;
 
 /// <summary>Faults the batch transcription endpoints inject, for tests.</summary>
-public sealed class TranscriptionFaults
-{
-    private readonly Queue<int> _statuses = new();
-
-    /// <summary>Gets or sets the <c>Retry-After</c> seconds sent with 429 and 503.</summary>
-    public int RetryAfterSeconds { get; set; } = 1;
-
-    /// <summary>Answers the next requests with these statuses (429, 413, 503, ...), in order, before serving normally.</summary>
-    public void FailNext(params int[] statuses)
-    {
-        lock (_statuses)
-        {
-            foreach (var status in statuses)
-                _statuses.Enqueue(status);
-        }
-    }
-
-    internal int? TakeNext()
-    {
-        lock (_statuses)
-            return _statuses.TryDequeue(out var status) ? status : null;
-    }
-}
+public sealed class TranscriptionFaults : InjectedRefusals;
 
 /// <summary>What one batch request carried, for assertions in tests.</summary>
 /// <param name="Path">The endpoint.</param>

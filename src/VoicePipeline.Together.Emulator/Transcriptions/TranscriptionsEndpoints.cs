@@ -33,11 +33,8 @@ internal static class TranscriptionsEndpoints
             await EmulatorAuth.WriteUnauthorizedAsync(response).ConfigureAwait(false);
             return;
         }
-        if (options.TranscriptionFaults.TakeNext() is { } injected)
-        {
-            await WriteFaultAsync(response, injected, options.TranscriptionFaults.RetryAfterSeconds).ConfigureAwait(false);
+        if (await options.TranscriptionFaults.TryRefuseAsync(response).ConfigureAwait(false))
             return;
-        }
         var boundary = MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) ? HeaderUtilities.RemoveQuotes(type.Boundary).Value : null;
         if (string.IsNullOrEmpty(boundary))
         {
@@ -136,21 +133,6 @@ internal static class TranscriptionsEndpoints
         if (audio.Count < limit)
             audio.AddRange(converter.Flush().ToArray());
         return audio.Count > limit ? audio.GetRange(0, limit).ToArray() : audio.ToArray();
-    }
-
-    private static Task WriteFaultAsync(HttpResponse response, int status, int retryAfter)
-    {
-        if (status == 413)
-        {
-            // Together's edge answers 413 with an HTML page, not JSON.
-            response.StatusCode = 413;
-            response.ContentType = "text/html";
-            return response.WriteAsync("<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center></body></html>");
-        }
-        if (status is 429 or 503)
-            response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-        return EmulatorAuth.WriteErrorAsync(response, status, status == 429 ? "rate_limit_error" : "server_error",
-            status == 429 ? "rate_limit_exceeded" : "service_unavailable", status == 429 ? "Rate limit exceeded." : "No capacity, retry later.");
     }
 
     /// <summary>Splits at silences of 0.5 s, recognizes each stretch, builds segments, words and (if asked) speakers.</summary>
