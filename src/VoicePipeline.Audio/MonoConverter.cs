@@ -45,9 +45,12 @@ public sealed class MonoConverter
     {
         if (_resampler is null)
             return [];
-        EnsureCapacity(ref _output, _resampler.TapsPerPhase * 4 + 64);
+        EnsureCapacity(ref _output, _resampler.GetMaxOutputLength(2 * _resampler.TapsPerPhase)); // Flush feeds up to two filter lengths of zeros
         return _output.AsSpan(0, _resampler.Flush(_output));
     }
+
+    /// <summary>Forgets the resampler's history, as for a new stream (after <see cref="Flush"/>, or to drop what it holds).</summary>
+    public void Reset() => _resampler?.Reset();
 
     private static void EnsureCapacity(ref short[] buffer, int length)
     {

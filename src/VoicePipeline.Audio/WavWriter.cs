@@ -27,6 +27,9 @@ public sealed class WavWriter : IDisposable
     /// <summary>Gets the channel count.</summary>
     public int Channels { get; }
 
+    /// <summary>Gets how many samples (per channel) were written so far.</summary>
+    public long SampleCount => _dataBytes / (2 * Channels);
+
     /// <summary>Appends interleaved s16 samples.</summary>
     public void Write(ReadOnlySpan<short> samples) => WriteBytes(Pcm.AsBytes(samples));
 

@@ -133,3 +133,38 @@ public class StreamingResamplerTests
         act.Should().Throw<ArgumentException>().WithMessage("*may be written*");
     }
 }
+
+public class MonoConverterTests
+{
+    [Theory]
+    [MemberData(nameof(StreamingResamplerTests.RatePairs), MemberType = typeof(StreamingResamplerTests))]
+    public void Flush_returns_the_whole_filter_tail_at_any_ratio_and_reset_starts_afresh(int from, int to)
+    {
+        var tone = Enumerable.Range(0, from / 10).Select(i => (short)(8000 * Math.Sin(2 * Math.PI * 440 * i / from))).ToArray();
+        var converter = new MonoConverter(from, 1, to);
+        var reference = new StreamingResampler(from, to);
+
+        var first = converter.Convert(tone).ToArray().Concat(converter.Flush().ToArray()).ToArray();
+        converter.Reset();
+        var second = converter.Convert(tone).ToArray().Concat(converter.Flush().ToArray()).ToArray();
+
+        var expected = new short[reference.GetMaxOutputLength(tone.Length) + reference.GetMaxOutputLength(2 * reference.TapsPerPhase)];
+        var count = reference.Process(tone, expected);
+        var tail = reference.Flush(expected.AsSpan(count));
+        tail.Should().Be((int)Math.Ceiling(reference.DelayInOutputSamples));
+        first.Should().Equal(expected[..(count + tail)]);
+        second.Should().Equal(first, "a reset converter forgets the previous stream");
+    }
+
+    [Theory]
+    [InlineData(8000, 48000)]
+    [InlineData(16000, 48000)]
+    [InlineData(24000, 96000)]
+    public void Flush_after_a_tiny_input_has_room_for_the_tail(int from, int to)
+    {
+        var converter = new MonoConverter(from, 1, to);
+        converter.Convert([1000]);
+        var reference = new StreamingResampler(from, to);
+        converter.Flush().Length.Should().Be((int)Math.Ceiling(reference.DelayInOutputSamples));
+    }
+}

@@ -42,20 +42,23 @@ internal static class SpeakCommand
             long samples;
             using (var wav = new WavWriter(File.Create(target.TempPath), rate))
             {
-                var sink = new ResamplingSink(wav, SpeechRequest.ModelSampleRate, rate);
+                // The project's resampler from the models' 24 kHz to the asked rate (a plain copy when they are equal).
+                var converter = new MonoConverter(SpeechRequest.ModelSampleRate, 1, rate);
+                void Write(ReadOnlySpan<byte> pcm) => wav.Write(converter.Convert(Pcm.AsSamples(pcm)));
                 if (chosen == "websocket")
                 {
                     await using var connection = await client.ConnectAsync(request.Model, request.Voice, cancellationToken);
                     await foreach (var chunk in connection.SynthesizeAsync(input, cancellationToken: cancellationToken))
-                        sink.Write(chunk.Audio.Span);
+                        Write(chunk.Audio.Span);
                 }
                 else
                 {
                     var streamMode = chosen == "sse" ? TogetherTtsMode.Sse : TogetherTtsMode.Rest;
                     await foreach (var chunk in client.StreamAsync(request, streamMode, cancellationToken))
-                        sink.Write(chunk.Audio.Span);
+                        Write(chunk.Audio.Span);
                 }
-                samples = sink.Finish();
+                wav.Write(converter.Flush());
+                samples = wav.SampleCount;
             }
             if (samples == 0)
                 throw new TogetherApiException("The server sent no audio.", null, "empty_audio", null);
@@ -117,47 +120,4 @@ internal static class SpeakCommand
     private static (Option<string?> BaseUrl, Option<string?> ApiKey) EndpointOptions() => (
         new Option<string?>("--base-url") { Description = "The Together API base URL (or a compatible server)." },
         new Option<string?>("--api-key") { Description = "The API key (default: TOGETHER_API_KEY); without one the embedded emulator runs offline." });
-
-    /// <summary>Writes 24 kHz PCM to a WAV at the requested rate through the project's resampler.</summary>
-    private sealed class ResamplingSink(WavWriter wav, int inputRate, int outputRate)
-    {
-        private readonly StreamingResampler? _resampler = inputRate == outputRate ? null : new StreamingResampler(inputRate, outputRate);
-        private short[] _buffer = [];
-        private long _written;
-
-        public void Write(ReadOnlySpan<byte> pcm)
-        {
-            var samples = Pcm.AsSamples(pcm);
-            if (_resampler is null)
-            {
-                wav.Write(samples);
-                _written += samples.Length;
-                return;
-            }
-            Ensure(_resampler.GetMaxOutputLength(samples.Length));
-            Emit(_resampler.Process(samples, _buffer));
-        }
-
-        public long Finish()
-        {
-            if (_resampler is not null)
-            {
-                Ensure(_resampler.GetMaxOutputLength(2 * _resampler.TapsPerPhase)); // Flush feeds up to two filter lengths of zeros
-                Emit(_resampler.Flush(_buffer));
-            }
-            return _written;
-        }
-
-        private void Ensure(int length)
-        {
-            if (_buffer.Length < length)
-                _buffer = new short[length];
-        }
-
-        private void Emit(int count)
-        {
-            wav.Write(_buffer.AsSpan(0, count));
-            _written += count;
-        }
-    }
 }

@@ -33,8 +33,7 @@ public sealed partial class TogetherTtsService : FrameProcessor
     private readonly CancellationTokenSource _stop = new();
     private TogetherSpeechClient? _client;
     private Task<TogetherTtsConnection>? _connecting;
-    private StreamingResampler? _resampler;
-    private short[] _resampled = [];
+    private MonoConverter? _resampler; // null when the pipeline's output rate is the model's
     private string _model;
     private string _voice;
     private string? _language;
@@ -77,8 +76,7 @@ public sealed partial class TogetherTtsService : FrameProcessor
         _client = new TogetherSpeechClient(_options.ToClientOptions(TimeProvider)) { SessionTimeout = _options.SessionTimeout };
         if (frame.AudioOutSampleRate != ModelRate)
         {
-            _resampler = new StreamingResampler(ModelRate, frame.AudioOutSampleRate);
-            _resampled = new short[_resampler.GetMaxOutputLength(ModelRate)];
+            _resampler = new MonoConverter(ModelRate, 1, frame.AudioOutSampleRate);
         }
         if (_options.Mode == TogetherTtsMode.WebSocket)
             _connecting = ConnectAsync(); // warm up: the first sentence should not pay for the handshake
@@ -238,21 +236,9 @@ public sealed partial class TogetherTtsService : FrameProcessor
     /// <summary>Pushes 24 kHz samples as output audio at the pipeline's rate; <paramref name="flush"/> drains the resampler.</summary>
     private void PushAudio(ReadOnlySpan<short> samples, bool flush, string context, CancellationToken cancellationToken)
     {
-        ReadOnlySpan<short> output;
-        if (_resampler is null)
-        {
-            output = samples;
-        }
-        else
-        {
-            var needed = _resampler.GetMaxOutputLength(Math.Max(samples.Length, 2 * _resampler.TapsPerPhase)); // Flush feeds up to two filter lengths
-            if (_resampled.Length < needed)
-                _resampled = new short[needed];
-            var count = flush ? _resampler.Flush(_resampled) : _resampler.Process(samples, _resampled);
-            if (flush)
-                _resampler.Reset();
-            output = _resampled.AsSpan(0, count);
-        }
+        var output = _resampler is null ? samples : flush ? _resampler.Flush() : _resampler.Convert(samples);
+        if (flush)
+            _resampler?.Reset();
         if (output.IsEmpty)
             return;
         // Frames own their audio: downstream may keep it (a recorder, a jitter buffer).
