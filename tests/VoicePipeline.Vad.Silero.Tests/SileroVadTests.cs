@@ -115,16 +115,7 @@ public class SileroVadTests
         var single = streams.Select(s => { using var a = new SileroVadAnalyzer(); return Probabilities(s.Audio, a, s.Rate, s.Chunk); }).ToArray();
 
         using var batcher = new SileroVadBatcher();
-        var batched = new float[streams.Length][];
-        var threads = Enumerable.Range(0, streams.Length).Select(i => new Thread(() =>
-        {
-            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
-            batched[i] = Probabilities(streams[i].Audio, analyzer, streams[i].Rate, streams[i].Chunk);
-        })).ToArray();
-        foreach (var thread in threads)
-            thread.Start();
-        foreach (var thread in threads)
-            thread.Join();
+        var batched = ScoreOnThreads(batcher, streams.Length, (i, analyzer) => Probabilities(streams[i].Audio, analyzer, streams[i].Rate, streams[i].Chunk));
 
         for (var i = 0; i < streams.Length; i++)
         {
@@ -142,16 +133,7 @@ public class SileroVadTests
         var single = streams.Select(Probabilities).ToArray();
 
         using var batcher = new SileroVadBatcher { SplitLargeBatches = true, MaxWait = TimeSpan.FromMilliseconds(50) };
-        var batched = new float[streams.Length][];
-        var threads = Enumerable.Range(0, streams.Length).Select(i => new Thread(() =>
-        {
-            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
-            batched[i] = Probabilities(streams[i], analyzer, 16000, 512);
-        })).ToArray();
-        foreach (var thread in threads)
-            thread.Start();
-        foreach (var thread in threads)
-            thread.Join();
+        var batched = ScoreOnThreads(batcher, streams.Length, (i, analyzer) => Probabilities(streams[i], analyzer, 16000, 512));
 
         for (var i = 0; i < streams.Length; i++)
             batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
@@ -175,6 +157,22 @@ public class SileroVadTests
         Environment.CurrentManagedThreadId.Should().Be(thread);
         batched.Zip(Probabilities(clip)).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
         batcher.Statistics.Should().Be((batched.Length, batched.Length));
+    }
+
+    /// <summary>Scores <paramref name="count"/> streams, each on its own thread with its own analyzer on <paramref name="batcher"/>.</summary>
+    private static float[][] ScoreOnThreads(SileroVadBatcher batcher, int count, Func<int, SileroVadAnalyzer, float[]> score)
+    {
+        var results = new float[count][];
+        var threads = Enumerable.Range(0, count).Select(i => new Thread(() =>
+        {
+            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
+            results[i] = score(i, analyzer);
+        })).ToArray();
+        foreach (var thread in threads)
+            thread.Start();
+        foreach (var thread in threads)
+            thread.Join();
+        return results;
     }
 
     private static float[] Probabilities(short[] audio, SileroVadAnalyzer analyzer, int rate, int chunk)
