@@ -5,6 +5,9 @@ namespace VoicePipeline.Audio;
 /// <summary>Writes PCM s16le WAV files as a stream; the header's sizes are fixed up when the writer is disposed.</summary>
 public sealed class WavWriter : IDisposable
 {
+    /// <summary>The size of the canonical header <see cref="WriteHeader(Span{byte}, int, int, long, int, short)"/> writes.</summary>
+    public const int HeaderSize = 44;
+
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
     private long _dataBytes;
@@ -63,20 +66,37 @@ public sealed class WavWriter : IDisposable
 
     private void WriteHeader(long dataBytes)
     {
-        Span<byte> h = stackalloc byte[44];
+        Span<byte> header = stackalloc byte[HeaderSize];
+        WriteHeader(header, SampleRate, Channels, dataBytes);
+        _stream.Write(header);
+    }
+
+    /// <summary>
+    /// Writes a canonical 44-byte RIFF/WAVE header (<c>fmt </c> then <c>data</c>) for <paramref name="dataBytes"/> of audio;
+    /// sizes beyond 4 GiB are clamped.
+    /// </summary>
+    /// <param name="destination">At least <see cref="HeaderSize"/> bytes.</param>
+    /// <param name="sampleRate">The sample rate.</param>
+    /// <param name="channels">The channel count.</param>
+    /// <param name="dataBytes">The length of the data chunk.</param>
+    /// <param name="bitsPerSample">16 for PCM s16le, 32 for float, 8 for G.711.</param>
+    /// <param name="formatTag">1 PCM, 3 IEEE float, 6 A-law, 7 µ-law.</param>
+    public static void WriteHeader(Span<byte> destination, int sampleRate, int channels, long dataBytes, int bitsPerSample = 16, short formatTag = 1)
+    {
+        var h = destination[..HeaderSize];
         var data = (uint)Math.Min(dataBytes, uint.MaxValue - 36);
+        var blockAlign = channels * bitsPerSample / 8;
         "RIFF"u8.CopyTo(h);
         BinaryPrimitives.WriteUInt32LittleEndian(h[4..], 36 + data);
         "WAVEfmt "u8.CopyTo(h[8..]);
         BinaryPrimitives.WriteInt32LittleEndian(h[16..], 16);
-        BinaryPrimitives.WriteInt16LittleEndian(h[20..], 1);
-        BinaryPrimitives.WriteInt16LittleEndian(h[22..], (short)Channels);
-        BinaryPrimitives.WriteInt32LittleEndian(h[24..], SampleRate);
-        BinaryPrimitives.WriteInt32LittleEndian(h[28..], SampleRate * Channels * 2);
-        BinaryPrimitives.WriteInt16LittleEndian(h[32..], (short)(Channels * 2));
-        BinaryPrimitives.WriteInt16LittleEndian(h[34..], 16);
+        BinaryPrimitives.WriteInt16LittleEndian(h[20..], formatTag);
+        BinaryPrimitives.WriteInt16LittleEndian(h[22..], (short)channels);
+        BinaryPrimitives.WriteInt32LittleEndian(h[24..], sampleRate);
+        BinaryPrimitives.WriteInt32LittleEndian(h[28..], sampleRate * blockAlign);
+        BinaryPrimitives.WriteInt16LittleEndian(h[32..], (short)blockAlign);
+        BinaryPrimitives.WriteInt16LittleEndian(h[34..], (short)bitsPerSample);
         "data"u8.CopyTo(h[36..]);
         BinaryPrimitives.WriteUInt32LittleEndian(h[40..], data);
-        _stream.Write(h);
     }
 }

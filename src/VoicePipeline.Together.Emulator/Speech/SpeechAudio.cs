@@ -47,32 +47,13 @@ internal static class SpeechAudio
         return output;
     }
 
-    /// <summary>A 44-byte RIFF/WAVE header for <paramref name="dataBytes"/> of PCM s16le mono.</summary>
-    public static byte[] WavHeader(int sampleRate, int dataBytes, int bitsPerSample = 16, int format = 1)
-    {
-        var header = new byte[44];
-        var h = header.AsSpan();
-        "RIFF"u8.CopyTo(h);
-        BinaryPrimitives.WriteInt32LittleEndian(h[4..], 36 + dataBytes);
-        "WAVE"u8.CopyTo(h[8..]);
-        "fmt "u8.CopyTo(h[12..]);
-        BinaryPrimitives.WriteInt32LittleEndian(h[16..], 16);
-        BinaryPrimitives.WriteInt16LittleEndian(h[20..], (short)format);
-        BinaryPrimitives.WriteInt16LittleEndian(h[22..], 1);
-        BinaryPrimitives.WriteInt32LittleEndian(h[24..], sampleRate);
-        BinaryPrimitives.WriteInt32LittleEndian(h[28..], sampleRate * bitsPerSample / 8);
-        BinaryPrimitives.WriteInt16LittleEndian(h[32..], (short)(bitsPerSample / 8));
-        BinaryPrimitives.WriteInt16LittleEndian(h[34..], (short)bitsPerSample);
-        "data"u8.CopyTo(h[36..]);
-        BinaryPrimitives.WriteInt32LittleEndian(h[40..], dataBytes);
-        return header;
-    }
-
     /// <summary>A 44-byte WAV header for <paramref name="dataBytes"/> of audio in <paramref name="encoding"/>.</summary>
     public static byte[] WavHeader(string encoding, int sampleRate, int dataBytes)
     {
-        var (bits, format) = encoding switch { "pcm_f32le" => (32, 3), "pcm_mulaw" => (8, 7), "pcm_alaw" => (8, 6), _ => (16, 1) };
-        return WavHeader(sampleRate, dataBytes, bits, format);
+        var (bits, format) = encoding switch { "pcm_f32le" => (32, (short)3), "pcm_mulaw" => (8, (short)7), "pcm_alaw" => (8, (short)6), _ => (16, (short)1) };
+        var header = new byte[WavWriter.HeaderSize];
+        WavWriter.WriteHeader(header, sampleRate, 1, dataBytes, bits, format);
+        return header;
     }
 
     /// <summary>Re-encodes PCM s16le as <paramref name="encoding"/> (<c>pcm_s16le</c>, <c>pcm_f32le</c>, <c>pcm_mulaw</c>, <c>pcm_alaw</c>).</summary>
