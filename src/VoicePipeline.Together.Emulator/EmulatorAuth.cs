@@ -10,9 +10,12 @@ internal static class EmulatorAuth
     public static bool IsAuthorized(HttpRequest request, TogetherEmulatorOptions options)
     {
         var header = request.Headers.Authorization.ToString();
-        var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : string.Empty;
-        return key.Length > 0 && (options.ApiKey is null || string.Equals(key, options.ApiKey, StringComparison.Ordinal));
+        return IsAcceptedKey(header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null, options);
     }
+
+    /// <summary>Whether <paramref name="key"/>, however it was presented, is acceptable (any non-empty one when the emulator has none set).</summary>
+    public static bool IsAcceptedKey(string? key, TogetherEmulatorOptions options)
+        => !string.IsNullOrEmpty(key) && (options.ApiKey is null || string.Equals(key, options.ApiKey, StringComparison.Ordinal));
 
     /// <summary>Answers 401 the way Together does.</summary>
     public static Task WriteUnauthorizedAsync(HttpResponse response)

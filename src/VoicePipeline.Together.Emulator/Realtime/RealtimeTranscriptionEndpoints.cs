@@ -70,7 +70,7 @@ internal static class RealtimeTranscriptionEndpoints
         // Browsers cannot set headers: the key may come as a subprotocol.
         var key = request.HttpContext.WebSockets.WebSocketRequestedProtocols
             .FirstOrDefault(p => p.StartsWith("openai-insecure-api-key.", StringComparison.Ordinal))?["openai-insecure-api-key.".Length..];
-        return !string.IsNullOrEmpty(key) && (options.ApiKey is null || key == options.ApiKey);
+        return EmulatorAuth.IsAcceptedKey(key, options);
     }
 
     private static int? SampleRateOf(string format) => format switch

@@ -46,13 +46,9 @@ internal static class SpeechWebSocket
         await session.RunAsync().ConfigureAwait(false);
     }
 
+    /// <summary>The Bearer header, or the <c>api_key</c> query parameter Together also accepts here.</summary>
     private static bool IsAuthorized(HttpRequest request, TogetherEmulatorOptions options)
-    {
-        if (EmulatorAuth.IsAuthorized(request, options))
-            return true;
-        var key = request.Query["api_key"].ToString();
-        return key.Length > 0 && (options.ApiKey is null || string.Equals(key, options.ApiKey, StringComparison.Ordinal));
-    }
+        => EmulatorAuth.IsAuthorized(request, options) || EmulatorAuth.IsAcceptedKey(request.Query["api_key"].ToString(), options);
 
     /// <summary>A committed text waiting for, or in, synthesis.</summary>
     private sealed class Job(string contextId, string itemId, string text, EmulatedVoice voice, string? language, double? speed, long committed,
