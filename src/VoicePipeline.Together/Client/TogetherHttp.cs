@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Polly;
@@ -30,6 +31,29 @@ internal static class TogetherHttp
     /// <summary>Whether an error is worth retrying: rate limits and server errors.</summary>
     public static bool IsTransient(TogetherApiException exception)
         => exception.StatusCode is HttpStatusCode.TooManyRequests || (int?)exception.StatusCode >= 500 || exception.StatusCode is null && exception.ErrorCode == "connection_failed";
+
+    /// <summary>
+    /// Sends <paramref name="message"/> with the Bearer key and returns the response once its headers arrived (the body
+    /// is read by the caller). An unreachable server is a <c>connection_failed</c> error (transient); an error answer
+    /// becomes a <see cref="TogetherApiException"/> through <see cref="ToExceptionAsync"/>.
+    /// </summary>
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage message, string? apiKey, CancellationToken cancellationToken)
+    {
+        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new TogetherApiException($"Could not reach {message.RequestUri!.GetLeftPart(UriPartial.Path)}: {exception.Message}", null, "connection_failed", null, exception);
+        }
+        if (response.IsSuccessStatusCode)
+            return response;
+        using (response)
+            throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Turns an error answer into a <see cref="TogetherApiException"/> with the server's message, code and <c>Retry-After</c>.</summary>
     public static async Task<TogetherApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
@@ -153,7 +152,7 @@ public sealed class TogetherSpeechClient : IDisposable
         => _retry.ExecuteAsync(async token =>
         {
             using var message = new HttpRequestMessage(HttpMethod.Get, _options.BuildUri("voices"));
-            using var response = await SendAsync(message, token).ConfigureAwait(false);
+            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, token).ConfigureAwait(false);
             try
             {
                 var body = await response.Content.ReadFromJsonAsync(SpeechJsonContext.Default.VoicesResponse, token).ConfigureAwait(false);
@@ -195,25 +194,7 @@ public sealed class TogetherSpeechClient : IDisposable
         {
             Content = JsonContent.Create(body, SpeechJsonContext.Default.SpeechRequestBody),
         };
-        return await SendAsync(message, cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage message, CancellationToken cancellationToken)
-    {
-        message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);
-        HttpResponseMessage response;
-        try
-        {
-            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException exception)
-        {
-            throw new TogetherApiException($"Could not reach {message.RequestUri!.GetLeftPart(UriPartial.Path)}: {exception.Message}", null, "connection_failed", null, exception);
-        }
-        if (response.IsSuccessStatusCode)
-            return response;
-        using (response)
-            throw await TogetherHttp.ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+        return await TogetherHttp.SendAsync(_http, message, _options.ApiKey, cancellationToken).ConfigureAwait(false);
     }
 
     private static async ValueTask<int> ReadBodyAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)

@@ -78,10 +78,7 @@ public sealed class TogetherTranscriptionClient : IDisposable
         {
             using var content = BuildContent(input, url, request, progress);
             using var message = new HttpRequestMessage(HttpMethod.Post, _options.BuildUri(endpoint)) { Content = content };
-            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);
-            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, token).ConfigureAwait(false);
-            if (!response.IsSuccessStatusCode)
-                throw await TogetherHttp.ToExceptionAsync(response, token).ConfigureAwait(false);
+            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, token).ConfigureAwait(false);
             var result = await response.Content.ReadFromJsonAsync(TranscriptionJsonContext.Default.TranscriptionResult, token).ConfigureAwait(false);
             return result ?? throw new TogetherApiException("The server answered an empty transcription.");
         }, cancellationToken).ConfigureAwait(false);

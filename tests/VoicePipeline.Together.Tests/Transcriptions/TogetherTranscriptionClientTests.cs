@@ -141,6 +141,24 @@ public sealed class TogetherTranscriptionClientTests : IAsyncLifetime
         error.Message.Should().Contain("401").And.NotContain("sk-nope");
     }
 
+    [Fact]
+    public async Task An_unreachable_server_is_a_typed_connection_error_after_bounded_retries()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there any more
+        using var client = new TogetherTranscriptionClient(new TogetherClientOptions
+        {
+            ApiKey = "sk-unreachable-2b8d", BaseUrl = new Uri($"http://127.0.0.1:{port}/v1"), MaxRetries = 2, RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+        });
+
+        var error = (await FluentActions.Awaiting(() => client.TranscribeAsync(SpeechFile())).Should().ThrowAsync<TogetherApiException>()).Which;
+
+        error.ErrorCode.Should().Be("connection_failed");
+        error.Message.Should().Contain($"127.0.0.1:{port}/v1/audio/transcriptions").And.NotContain("sk-unreachable");
+    }
+
     [Theory]
     [InlineData("missing", "no such file")]
     [InlineData("empty", "the file is empty")]
