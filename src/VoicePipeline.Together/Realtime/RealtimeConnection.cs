@@ -26,6 +26,7 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     private readonly ClientWebSocket _socket;
     private readonly Channel<OutgoingMessage> _outgoing = Channel.CreateUnbounded<OutgoingMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sendLoop;
+    private readonly CancellationTokenSource _disposing = new();
     private readonly Action<long>? _onCommitSent;
     private readonly ArrayBufferWriter<byte> _receiveBuffer = new(16 * 1024);
     private int _pendingSends;
@@ -147,9 +148,13 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _outgoing.Writer.TryComplete();
+        // Abort does not interrupt a send blocked on a peer that stopped reading (it dropped without closing the
+        // socket, or stalls): cancelling the send does, so the dispose, and the reconnect after it, never hang.
+        await _disposing.CancelAsync().ConfigureAwait(false);
         _socket.Abort();
         await _sendLoop.ConfigureAwait(false);
         _socket.Dispose();
+        _disposing.Dispose();
         while (_outgoing.Reader.TryRead(out var message))
             message.Release();
     }
@@ -166,12 +171,12 @@ internal sealed class RealtimeConnection : IAsyncDisposable
                 {
                     if (!broken)
                     {
-                        await _socket.SendAsync(message.Buffer.AsMemory(0, message.Length), WebSocketMessageType.Text, true, CancellationToken.None).ConfigureAwait(false);
+                        await _socket.SendAsync(message.Buffer.AsMemory(0, message.Length), WebSocketMessageType.Text, true, _disposing.Token).ConfigureAwait(false);
                         if (message.IsCommit)
                             _onCommitSent?.Invoke(System.Diagnostics.Stopwatch.GetTimestamp());
                     }
                 }
-                catch (Exception exception) when (exception is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException)
+                catch (Exception exception) when (exception is WebSocketException or IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
                 {
                     broken = true; // the receive side reports the break; unsent audio stays in the replay buffer
                 }
