@@ -19,6 +19,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
     private readonly Channel<ReceivedEvent> _events = Channel.CreateUnbounded<ReceivedEvent>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Task _receiveLoop;
+    private readonly CancellationTokenSource _disposing = new();
     private int _busy;
     private long _contexts;
 
@@ -152,9 +153,12 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
                 // Closing is best effort.
             }
         }
+        // Abort does not interrupt a receive from a peer that went quiet without closing: cancelling it does.
+        await _disposing.CancelAsync().ConfigureAwait(false);
         _socket.Abort();
         await _receiveLoop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _socket.Dispose();
+        _disposing.Dispose();
         _sendLock.Dispose();
         while (_events.Reader.TryRead(out var left))
             left.Release();
@@ -217,7 +221,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
                 ValueWebSocketReceiveResult result;
                 do
                 {
-                    result = await _socket.ReceiveAsync(message.GetMemory(16 * 1024), CancellationToken.None).ConfigureAwait(false);
+                    result = await _socket.ReceiveAsync(message.GetMemory(16 * 1024), _disposing.Token).ConfigureAwait(false);
                     message.Advance(result.Count);
                 }
                 while (!result.EndOfMessage && message.WrittenCount < 16 * 1024 * 1024);
