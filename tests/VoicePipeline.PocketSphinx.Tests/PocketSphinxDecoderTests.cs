@@ -67,8 +67,10 @@ public class PocketSphinxDecoderTests
             decoder.Process(audio);
             decoder.EndUtterance();
         }
-        // A decoder holds about 90 MB (models and search). Sessions in sequence must not grow memory; in parallel,
-        // malloc gives each new thread an arena, so a first parallel round warms up before the one measured.
+        // A decoder holds about 85 MB (models and search), so a leak shows as hundreds of MB. Below that, RSS moves with
+        // malloc's free lists and the managed heap (CI saw 51 MB after six clean sessions), so the bounds sit at two
+        // decoders. In parallel, malloc gives each new thread an arena: a first parallel round warms up before the one
+        // measured.
         OneSession();
         var before = Snapshot();
         for (var i = 0; i < 6; i++)
@@ -81,8 +83,8 @@ public class PocketSphinxDecoderTests
         var afterParallel = Snapshot();
 
         (afterParallel.Fds - before.Fds).Should().BeLessThanOrEqualTo(2, "no file handles are left behind");
-        (afterSequence.RssMb - before.RssMb).Should().BeLessThan(30, "six leaked decoders would add about 500 MB");
-        (afterParallel.RssMb - beforeParallel.RssMb).Should().BeLessThan(150, "eight leaked decoders would add about 700 MB");
+        (afterSequence.RssMb - before.RssMb).Should().BeLessThan(170, "six leaked decoders would add about 500 MB");
+        (afterParallel.RssMb - beforeParallel.RssMb).Should().BeLessThan(250, "eight leaked decoders would add about 700 MB");
     }
 
     [Fact]
