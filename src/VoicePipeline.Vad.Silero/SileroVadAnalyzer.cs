@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.ML.OnnxRuntime;
 using VoicePipeline.Audio;
 
@@ -7,7 +8,8 @@ namespace VoicePipeline.Vad.Silero;
 /// Silero VAD for one stream: audio at any rate and channel count is down-mixed and resampled (with the project's
 /// resampler) to 16 kHz, or kept at 8 kHz, cut into windows of 512 samples (8 kHz: 256) with 64 (32) samples of context
 /// prepended, and scored with the recurrent state carried across windows. Runs inline on the caller's thread with
-/// preallocated tensors (no allocation per window), or through a shared <see cref="SileroVadBatcher"/>.
+/// preallocated tensors (no allocation per window), or through a shared <see cref="SileroVadBatcher"/>, which
+/// <see cref="AnalyzeAsync"/> waits for without blocking a thread.
 /// </summary>
 public sealed class SileroVadAnalyzer : IVadAnalyzer
 {
@@ -19,11 +21,11 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     private readonly float[] _output = new float[1];
     private readonly long[] _sampleRate = new long[1];
     private float[] _input = [];
-    private OrtValue[] _inputs = [];
-    private OrtValue[] _outputs = [];
+    private OrtValue[] _tensors = [];
+    private OrtIoBinding? _binding;
     private MonoConverter? _converter;
-    private short[] _pending = [];
-    private int _pendingCount;
+    private short[] _buffered = [];
+    private int _bufferedCount;
     private int _modelRate;
     private int _window;
     private int _context;
@@ -55,23 +57,27 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
         _window = _modelRate == 8_000 ? 256 : 512;
         _context = _modelRate == 8_000 ? 32 : 64;
         _converter = new MonoConverter(sampleRate, channels, _modelRate);
-        _pending = new short[_window];
-        _pendingCount = 0;
+        _buffered = new short[2 * _window];
+        _bufferedCount = 0;
         _input = new float[_context + _window];
         Array.Clear(_stateIn);
         _sampleRate[0] = _modelRate;
         DisposeTensors();
-        _inputs =
+        _tensors =
         [
             OrtValue.CreateTensorValueFromMemory(_input, [1, _input.Length]),
             OrtValue.CreateTensorValueFromMemory(_stateIn, [2, 1, 128]),
             OrtValue.CreateTensorValueFromMemory(_sampleRate, []),
-        ];
-        _outputs =
-        [
             OrtValue.CreateTensorValueFromMemory(_output, [1, 1]),
             OrtValue.CreateTensorValueFromMemory(_stateOut, [2, 1, 128]),
         ];
+        // A binding runs without allocating (Run with name arrays allocates about 270 bytes per call).
+        _binding = _model.Session.CreateIoBinding();
+        _binding.BindInput("input", _tensors[0]);
+        _binding.BindInput("state", _tensors[1]);
+        _binding.BindInput("sr", _tensors[2]);
+        _binding.BindOutput("output", _tensors[3]);
+        _binding.BindOutput("stateN", _tensors[4]);
     }
 
     /// <inheritdoc />
@@ -80,62 +86,100 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     /// <inheritdoc />
     public int Analyze(ReadOnlySpan<short> interleaved, Span<VadWindow> results)
     {
-        var mono = _converter!.Convert(interleaved);
+        Buffer(interleaved);
         var count = 0;
-        while (!mono.IsEmpty)
+        var offset = 0;
+        for (; _bufferedCount - offset >= _window; offset += _window)
         {
-            var take = Math.Min(mono.Length, _window - _pendingCount);
-            mono[..take].CopyTo(_pending.AsSpan(_pendingCount));
-            _pendingCount += take;
-            mono = mono[take..];
-            if (_pendingCount < _window)
-                break;
-            _pendingCount = 0;
-            results[count++] = new VadWindow(Score(_pending), (float)Pcm.Loudness(_pending));
+            var window = _buffered.AsSpan(offset, _window);
+            LoadWindow(window);
+            float probability;
+            if (_batcher is null)
+            {
+                _model.Session.RunWithBinding(s_runOptions, _binding);
+                probability = _output[0];
+                _stateOut.CopyTo(_stateIn, 0);
+            }
+            else
+            {
+                probability = _batcher.Score(_ticket!, _input, _stateIn, _modelRate);
+            }
+            AdvanceContext();
+            results[count++] = new VadWindow(probability, (float)Pcm.Loudness(window));
         }
+        Consume(offset);
         return count;
     }
 
-    /// <summary>Scores one window of model-rate samples and advances the stream's state.</summary>
-    internal float Score(ReadOnlySpan<short> window)
+    /// <inheritdoc />
+    /// <remarks>On a batcher the windows wait for their batch without blocking a thread; alone they run inline.</remarks>
+    public ValueTask<int> AnalyzeAsync(ReadOnlySpan<short> interleaved, Memory<VadWindow> results)
     {
-        // The last `context` samples of the previous window are already at the front of _input.
+        if (_batcher is null)
+            return new(Analyze(interleaved, results.Span));
+        Buffer(interleaved);
+        return ScoreBatchedAsync(results);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<int> ScoreBatchedAsync(Memory<VadWindow> results)
+    {
+        var count = 0;
+        var offset = 0;
+        for (; _bufferedCount - offset >= _window; offset += _window)
+        {
+            LoadWindow(_buffered.AsSpan(offset, _window));
+            var probability = await _batcher!.ScoreAsync(_ticket!, _input, _stateIn, _modelRate).ConfigureAwait(false);
+            AdvanceContext();
+            results.Span[count++] = new VadWindow(probability, (float)Pcm.Loudness(_buffered.AsSpan(offset, _window)));
+        }
+        Consume(offset);
+        return count;
+    }
+
+    /// <summary>Converts audio to mono at the model rate and appends it to the samples awaiting a full window.</summary>
+    private void Buffer(ReadOnlySpan<short> interleaved)
+    {
+        var mono = _converter!.Convert(interleaved);
+        if (_bufferedCount + mono.Length > _buffered.Length)
+            Array.Resize(ref _buffered, Math.Max(2 * _buffered.Length, _bufferedCount + mono.Length));
+        mono.CopyTo(_buffered.AsSpan(_bufferedCount));
+        _bufferedCount += mono.Length;
+    }
+
+    /// <summary>Drops the samples scored; the rest (less than a window) moves to the front.</summary>
+    private void Consume(int scored)
+    {
+        _buffered.AsSpan(scored, _bufferedCount - scored).CopyTo(_buffered);
+        _bufferedCount -= scored;
+    }
+
+    /// <summary>Puts a window after the previous window's last samples (the context, already at the front of the input).</summary>
+    private void LoadWindow(ReadOnlySpan<short> window)
+    {
         for (var i = 0; i < window.Length; i++)
             _input[_context + i] = window[i] / 32768f;
-        float probability;
-        if (_batcher is null)
-        {
-            _model.Session.Run(s_runOptions, s_inputNames, _inputs, s_outputNames, _outputs);
-            probability = _output[0];
-            _stateOut.CopyTo(_stateIn, 0);
-        }
-        else
-        {
-            probability = _batcher.Score(_ticket!, _input, _stateIn, _modelRate);
-        }
-        _input.AsSpan(_window, _context).CopyTo(_input);
-        return probability;
     }
+
+    /// <summary>Keeps the window's last samples as the next window's context.</summary>
+    private void AdvanceContext() => _input.AsSpan(_window, _context).CopyTo(_input);
 
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_inputs.Length > 0)
-            _batcher?.Unregister(_ticket!);
+        if (_tensors.Length > 0)
+            _batcher?.Unregister();
         DisposeTensors();
-        _inputs = [];
-        _outputs = [];
+        _tensors = [];
     }
 
     private void DisposeTensors()
     {
-        foreach (var value in _inputs)
-            value.Dispose();
-        foreach (var value in _outputs)
+        _binding?.Dispose();
+        _binding = null;
+        foreach (var value in _tensors)
             value.Dispose();
     }
 
     private static readonly RunOptions s_runOptions = new();
-    private static readonly string[] s_inputNames = ["input", "state", "sr"];
-    private static readonly string[] s_outputNames = ["output", "stateN"];
 }

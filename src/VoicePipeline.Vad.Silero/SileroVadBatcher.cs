@@ -1,15 +1,16 @@
+using System.Threading.Tasks.Sources;
 using Microsoft.ML.OnnxRuntime;
 
 namespace VoicePipeline.Vad.Silero;
 
 /// <summary>
 /// Scores the pending windows of many streams in one <c>Run</c> (up to 64 per batch), each with its own recurrent
-/// state. There is no scheduler thread: the first caller to arrive runs batches for everyone waiting (flat combining),
-/// so a lone stream runs inline and many streams share each inference. The leader waits up to <see cref="MaxWait"/>
-/// until every registered stream has a window pending, runs the batch, wakes the waiters with their results and hands
-/// the lead to a window that arrived meanwhile. On more than one core a batch of 16 or more runs as two concurrent
-/// halves (see <see cref="SplitLargeBatches"/>). Nothing is allocated per window: each stream has a reusable ticket and
-/// waiter, and the batch tensors are preallocated per batch size over pinned buffers.
+/// state. Streams hand in windows asynchronously and nobody blocks: the window that completes a batch (every registered
+/// stream has one pending) runs it on its own thread, so a lone stream runs inline without a thread hop; a partial batch
+/// runs when <see cref="MaxWait"/> has passed since its first window. On more than one core a batch of 16 or more runs
+/// as two concurrent halves (see <see cref="SplitLargeBatches"/>), the second on the batcher's helper thread. Nothing
+/// is allocated per window: each stream has a reusable ticket, and the batch tensors are preallocated per batch size
+/// over pinned buffers.
 /// </summary>
 public sealed class SileroVadBatcher : IDisposable
 {
@@ -24,31 +25,39 @@ public sealed class SileroVadBatcher : IDisposable
     private readonly Lock _gate = new();
     private readonly List<Ticket> _pending = new(MaxBatch);
     private readonly Ticket[] _batch = new Ticket[MaxBatch];
-    private readonly ManualResetEventSlim _gathered = new(false, 0);
     private readonly Runner _runner = new();
-    private readonly Ticket[] _helperBatch = new Ticket[MaxBatch];
-    private readonly Runner _helperRunner = new();
-    private bool _helping;
+    private readonly ITimer _deadline;
+    private Helper? _helper;
     private bool _running;
-    private bool _gathering;
-    private int _wanted;
+    private bool _deadlineArmed;
+    private int _batchSize;
+    private int _leftover;
+    private int _halvesRunning;
     private int _streams;
     private long _batches;
     private long _windows;
     private long _splits;
+    private bool _disposed;
 
     /// <summary>Creates a batcher on <paramref name="model"/> (the shared model by default).</summary>
-    public SileroVadBatcher(SileroVadModel? model = null) => Model = model ?? SileroVadModel.Shared;
+    /// <param name="model">The model.</param>
+    /// <param name="timeProvider">The clock behind <see cref="MaxWait"/> (the system clock by default).</param>
+    public SileroVadBatcher(SileroVadModel? model = null, TimeProvider? timeProvider = null)
+    {
+        Model = model ?? SileroVadModel.Shared;
+        _deadline = (timeProvider ?? TimeProvider.System).CreateTimer(static self => ((SileroVadBatcher)self!).RunOverdue(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
 
     /// <summary>Gets the model.</summary>
     public SileroVadModel Model { get; }
 
-    /// <summary>Gets or sets how long a batch waits for the other streams' windows before it runs without them.</summary>
+    /// <summary>Gets or sets how long a window waits for the other streams' windows before its batch runs without them.</summary>
     public TimeSpan MaxWait { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>
-    /// Gets or sets whether a batch of at least 16 windows runs as two concurrent halves, on the leader's thread and on a
-    /// waiting stream's thread, when the machine has more than one core (the session runs each op on one thread).
+    /// Gets or sets whether a batch of at least 16 windows runs as two concurrent halves, on the thread that started it
+    /// and on the batcher's helper thread, when the machine has more than one core (the session runs each op on one
+    /// thread).
     /// </summary>
     public bool SplitLargeBatches { get; set; } = Environment.ProcessorCount > 1;
 
@@ -75,148 +84,101 @@ public sealed class SileroVadBatcher : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
+        _deadline.Dispose();
+        _helper?.Dispose();
         _runner.Dispose();
-        _helperRunner.Dispose();
-        _gathered.Dispose();
     }
 
     /// <summary>Adds a stream; its ticket carries its windows to the batches.</summary>
     internal Ticket Register()
     {
-        Interlocked.Increment(ref _streams);
+        lock (_gate)
+            _streams++;
         return new Ticket();
     }
 
-    /// <summary>Removes a stream (its ticket is not pending: a stream scores one window at a time).</summary>
-    internal void Unregister(Ticket ticket)
+    /// <summary>
+    /// Removes a stream (its ticket is not pending: a stream scores one window at a time). The windows that were
+    /// waiting for it run now if they are all that is left.
+    /// </summary>
+    internal void Unregister()
     {
-        Interlocked.Decrement(ref _streams);
-        ticket.Dispose();
-    }
-
-    /// <summary>Scores one window (context + samples) of one stream and updates its <paramref name="state"/> in place.</summary>
-    internal float Score(Ticket ticket, float[] input, float[] state, int sampleRate)
-    {
-        ticket.Prepare(input, state, sampleRate);
-        bool lead;
         lock (_gate)
         {
-            _pending.Add(ticket);
-            lead = !_running;
-            _running = true;
-            if (!lead && _gathering && _pending.Count >= _wanted)
-            {
-                _gathering = false;
-                _gathered.Set();
-            }
+            _streams--;
+            if (_running || _disposed || _pending.Count == 0 || _pending.Count < Math.Clamp(_streams, 1, MaxBatch))
+                return;
+            StartBatch();
         }
-        if (!lead)
-        {
-            ticket.Wait();
-            lead = ticket.Leads;
-            if (ticket.Helps > 0)
-                Help(ticket);
-        }
-        if (lead)
-            Lead(ticket);
-        return ticket.Error is null ? ticket.Result : throw new InvalidOperationException("Batched VAD inference failed.", ticket.Error);
+        RunBatch();
     }
 
     /// <summary>
-    /// Runs batches until the caller's own window is scored, then hands the lead to the first window still pending (or
-    /// stops): every caller returns as soon as its window is done.
+    /// Scores one window (context + samples) of one stream and updates its <paramref name="state"/> in place. The stream
+    /// must not touch either array, nor hand in another window, until the returned task completes.
     /// </summary>
-    private void Lead(Ticket own)
+    internal ValueTask<float> ScoreAsync(Ticket ticket, float[] input, float[] state, int sampleRate)
     {
-        own.Leads = false;
-        while (true)
-        {
-            WaitForOtherStreams();
-            int size;
-            var split = false;
-            lock (_gate)
-            {
-                size = TakeBatch();
-                if (size >= 2 * MinSplitHalf && SplitLargeBatches && !_helping)
-                {
-                    split = _helping = true;
-                    _splits++;
-                }
-            }
-            if (split)
-            {
-                // The second half goes to a waiter of that half, woken now rather than after the run (its wake-up is
-                // needed anyway); the caller's own window stays in the first half.
-                var half = size / 2;
-                var index = Array.IndexOf(_batch, own, 0, size);
-                if (index >= half)
-                    (_batch[0], _batch[index]) = (_batch[index], _batch[0]);
-                Array.Copy(_batch, half, _helperBatch, 0, size - half);
-                Array.Clear(_batch, half, size - half);
-                var helper = _helperBatch[0];
-                helper.Helps = size - half;
-                helper.Complete();
-                size = half;
-            }
-            _runner.Run(Model.Session, _batch, size);
-            var done = false;
-            for (var b = 0; b < size; b++)
-            {
-                var ticket = _batch[b];
-                _batch[b] = null!;
-                if (ticket == own)
-                    done = true;
-                else
-                    ticket.Complete();
-            }
-            Ticket? next = null;
-            lock (_gate)
-            {
-                _batches++;
-                _windows += size;
-                if (done)
-                {
-                    if (_pending.Count == 0)
-                        _running = false;
-                    else
-                        next = _pending[0];
-                }
-            }
-            if (done)
-            {
-                if (next is not null)
-                {
-                    next.Leads = true;
-                    next.Complete();
-                }
-                return;
-            }
-        }
-    }
-
-    /// <summary>Runs the second half of a split batch on the waiter's thread; the waiter's own window is in it.</summary>
-    private void Help(Ticket own)
-    {
-        var size = own.Helps;
-        own.Helps = 0;
-        _helperRunner.Run(Model.Session, _helperBatch, size);
-        for (var b = 0; b < size; b++)
-        {
-            var ticket = _helperBatch[b];
-            _helperBatch[b] = null!;
-            if (ticket != own)
-                ticket.Complete();
-        }
+        ticket.Prepare(input, state, sampleRate);
+        bool run;
         lock (_gate)
         {
-            _windows += size;
-            _helping = false;
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _pending.Add(ticket);
+            run = !_running && _pending.Count >= Math.Clamp(_streams, 1, MaxBatch);
+            if (run)
+                StartBatch();
+            else if (!_running)
+                ArmDeadline();
         }
+        if (run)
+            RunBatch();
+        return ticket.Task;
     }
 
-    /// <summary>Moves up to <see cref="MaxBatch"/> pending windows of the first pending window's rate into the batch.</summary>
-    private int TakeBatch()
+    /// <summary>Scores one window, blocking the caller until its batch has run (see <see cref="ScoreAsync"/>).</summary>
+    internal float Score(Ticket ticket, float[] input, float[] state, int sampleRate)
     {
+        var score = ScoreAsync(ticket, input, state, sampleRate);
+        return score.IsCompleted ? score.Result : score.AsTask().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Runs the partial batch whose first window has waited <see cref="MaxWait"/>.</summary>
+    private void RunOverdue()
+    {
+        lock (_gate)
+        {
+            _deadlineArmed = false;
+            if (_running || _pending.Count == 0 || _disposed)
+                return;
+            StartBatch();
+        }
+        RunBatch();
+    }
+
+    private void ArmDeadline()
+    {
+        if (_deadlineArmed)
+            return;
+        _deadlineArmed = true;
+        _deadline.Change(MaxWait, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Under the gate: marks a batch running and moves up to <see cref="MaxBatch"/> pending windows of the first pending window's rate into it.</summary>
+    private void StartBatch()
+    {
+        _running = true;
+        if (_deadlineArmed)
+        {
+            _deadlineArmed = false;
+            _deadline.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
         var rate = _pending[0].SampleRate;
         var size = 0;
         var kept = 0;
@@ -229,33 +191,78 @@ public sealed class SileroVadBatcher : IDisposable
                 _pending[kept++] = ticket;
         }
         _pending.RemoveRange(kept, _pending.Count - kept);
-        return size;
+        _leftover = kept;
+        _batchSize = size;
+        _batches++;
+        _windows += size;
     }
 
     /// <summary>
-    /// Gives the other registered streams up to <see cref="MaxWait"/> to queue their windows: fuller batches. The leader
-    /// sleeps; the window that completes the batch wakes it.
+    /// Runs the batch just started, in two concurrent halves when it is large (unless it runs on the helper thread
+    /// itself), then the next one if it is due.
     /// </summary>
-    private void WaitForOtherStreams()
+    private void RunBatch(bool onHelper = false)
     {
-        var wanted = Math.Clamp(Volatile.Read(ref _streams), 1, MaxBatch);
-        lock (_gate)
+        while (true)
         {
-            if (_pending.Count >= wanted)
+            var size = _batchSize;
+            if (size >= 2 * MinSplitHalf && SplitLargeBatches && !onHelper)
+            {
+                var half = size / 2;
+                _halvesRunning = 2;
+                lock (_gate)
+                    _splits++;
+                (_helper ??= new Helper(this)).Start(_batch.AsSpan(half, size - half));
+                size = half;
+            }
+            else
+            {
+                _halvesRunning = 1;
+            }
+            _runner.Run(Model.Session, _batch, size);
+            Complete(_batch, size);
+            if (!FinishHalf())
                 return;
-            _wanted = wanted;
-            _gathering = true;
-            _gathered.Reset();
         }
-        _gathered.Wait(MaxWait);
-        lock (_gate)
-            _gathering = false;
     }
 
-    /// <summary>One stream's window on its way through a batch; reused for every window of the stream.</summary>
-    internal sealed class Ticket : IDisposable
+    /// <summary>Completes the tickets of a batch that ran (their continuations run on the thread pool).</summary>
+    private static void Complete(Ticket[] batch, int size)
     {
-        private readonly ManualResetEventSlim _done = new(false, 0);
+        for (var b = 0; b < size; b++)
+        {
+            var ticket = batch[b];
+            batch[b] = null!;
+            ticket.Complete();
+        }
+    }
+
+    /// <summary>Called when a half (or a whole batch) is done; the last one out starts the next batch if it is due.</summary>
+    /// <returns>Whether the caller should run the batch it started.</returns>
+    private bool FinishHalf()
+    {
+        if (Interlocked.Decrement(ref _halvesRunning) > 0)
+            return false;
+        lock (_gate)
+        {
+            _running = false;
+            if (_pending.Count == 0 || _disposed)
+                return false;
+            // Windows left out of the last batch (another rate, or beyond 64) have waited a whole batch already.
+            if (_leftover > 0 || _pending.Count >= Math.Clamp(_streams, 1, MaxBatch))
+            {
+                StartBatch();
+                return true;
+            }
+            ArmDeadline();
+            return false;
+        }
+    }
+
+    /// <summary>A stream's window on its way through a batch; reused for every window of the stream.</summary>
+    internal sealed class Ticket : IValueTaskSource<float>
+    {
+        private ManualResetValueTaskSourceCore<float> _core = new() { RunContinuationsAsynchronously = true };
 
         public float[] Input { get; private set; } = [];
 
@@ -267,11 +274,7 @@ public sealed class SileroVadBatcher : IDisposable
 
         public Exception? Error { get; set; }
 
-        /// <summary>Gets or sets whether the waiter was woken to lead the next batch rather than with its result.</summary>
-        public bool Leads { get; set; }
-
-        /// <summary>Gets or sets how many windows of a split batch the waiter was woken to run (0: none).</summary>
-        public int Helps { get; set; }
+        public ValueTask<float> Task => new(this, _core.Version);
 
         public void Prepare(float[] input, float[] state, int sampleRate)
         {
@@ -279,17 +282,76 @@ public sealed class SileroVadBatcher : IDisposable
             State = state;
             SampleRate = sampleRate;
             Error = null;
-            _done.Reset();
+            _core.Reset();
         }
 
-        public void Complete() => _done.Set();
+        public void Complete()
+        {
+            if (Error is null)
+                _core.SetResult(Result);
+            else
+                _core.SetException(new InvalidOperationException("Batched VAD inference failed.", Error));
+        }
 
-        public void Wait() => _done.Wait();
+        float IValueTaskSource<float>.GetResult(short token) => _core.GetResult(token);
 
-        public void Dispose() => _done.Dispose();
+        ValueTaskSourceStatus IValueTaskSource<float>.GetStatus(short token) => _core.GetStatus(token);
+
+        void IValueTaskSource<float>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+            => _core.OnCompleted(continuation, state, token, flags);
     }
 
-    /// <summary>Pinned batch buffers and, per batch size and window width, tensors over them (created on first use).</summary>
+    /// <summary>The thread that runs the second half of split batches (a dedicated thread: it must not wait for the pool).</summary>
+    private sealed class Helper : IDisposable
+    {
+        private readonly SileroVadBatcher _owner;
+        private readonly Ticket[] _batch = new Ticket[MaxBatch];
+        private readonly Runner _runner = new();
+        private readonly SemaphoreSlim _work = new(0);
+        private readonly Thread _thread;
+        private int _size;
+        private volatile bool _stopping;
+
+        public Helper(SileroVadBatcher owner)
+        {
+            _owner = owner;
+            _thread = new Thread(Loop) { IsBackground = true, Name = "Silero VAD batch helper" };
+            _thread.Start();
+        }
+
+        public void Start(Span<Ticket> half)
+        {
+            half.CopyTo(_batch);
+            half.Clear();
+            _size = half.Length;
+            _work.Release();
+        }
+
+        public void Dispose()
+        {
+            _stopping = true;
+            _work.Release();
+            _thread.Join();
+            _runner.Dispose();
+            _work.Dispose();
+        }
+
+        private void Loop()
+        {
+            while (true)
+            {
+                _work.Wait();
+                if (_stopping)
+                    return;
+                _runner.Run(_owner.Model.Session, _batch, _size);
+                Complete(_batch, _size);
+                if (_owner.FinishHalf())
+                    _owner.RunBatch(onHelper: true);
+            }
+        }
+    }
+
+    /// <summary>Pinned batch buffers and, per batch size and window width, tensors over them bound to the session (created on first use).</summary>
     private sealed class Runner : IDisposable
     {
         private readonly float[] _input = GC.AllocateArray<float>(MaxBatch * 576, pinned: true);
@@ -298,8 +360,7 @@ public sealed class SileroVadBatcher : IDisposable
         private readonly float[] _stateN = GC.AllocateArray<float>(2 * MaxBatch * StateSize, pinned: true);
         private readonly long[] _rate = GC.AllocateArray<long>(1, pinned: true);
         private readonly OrtValue _rateValue;
-        private readonly OrtValue[]?[] _inputs = new OrtValue[]?[2 * (MaxBatch + 1)];
-        private readonly OrtValue[]?[] _outputs = new OrtValue[]?[MaxBatch + 1];
+        private readonly Bound?[] _bound = new Bound?[2 * (MaxBatch + 1)];
 
         public Runner() => _rateValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _rate.AsMemory(), []);
 
@@ -316,7 +377,8 @@ public sealed class SileroVadBatcher : IDisposable
                     Array.Copy(ticket.State, StateSize, _state, (size + b) * StateSize, StateSize);
                 }
                 _rate[0] = batch[0].SampleRate;
-                session.Run(s_runOptions, s_inputNames, Inputs(size, width), s_outputNames, Outputs(size));
+                var slot = (width == 576 ? 0 : MaxBatch + 1) + size;
+                session.RunWithBinding(s_runOptions, (_bound[slot] ??= new Bound(this, session, size, width)).Binding);
                 for (var b = 0; b < size; b++)
                 {
                     var ticket = batch[b];
@@ -325,7 +387,7 @@ public sealed class SileroVadBatcher : IDisposable
                     Array.Copy(_stateN, (size + b) * StateSize, ticket.State, StateSize, StateSize);
                 }
             }
-#pragma warning disable CA1031 // Handed to every waiter, rethrown on its own thread.
+#pragma warning disable CA1031 // Handed to every window of the batch, which rethrows it to its stream.
             catch (Exception exception)
 #pragma warning restore CA1031
             {
@@ -336,45 +398,44 @@ public sealed class SileroVadBatcher : IDisposable
 
         public void Dispose()
         {
+            foreach (var bound in _bound)
+                bound?.Dispose();
             _rateValue.Dispose();
-            foreach (var values in _inputs)
-            {
-                // The rate tensor is shared by every input set and disposed above.
-                if (values is not null)
-                {
-                    values[0].Dispose();
-                    values[1].Dispose();
-                }
-            }
-            foreach (var values in _outputs)
-            {
-                if (values is not null)
-                {
-                    foreach (var value in values)
-                        value.Dispose();
-                }
-            }
         }
 
-        private OrtValue[] Inputs(int size, int width)
+        /// <summary>The tensors of one batch shape over the runner's buffers, bound (running a binding allocates nothing).</summary>
+        private sealed class Bound : IDisposable
         {
-            var slot = (width == 576 ? 0 : MaxBatch + 1) + size;
-            return _inputs[slot] ??=
-            [
-                OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _input.AsMemory(0, size * width), [size, width]),
-                OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _state.AsMemory(0, 2 * size * StateSize), [2, size, StateSize]),
-                _rateValue,
-            ];
-        }
+            private readonly OrtValue[] _tensors;
 
-        private OrtValue[] Outputs(int size) => _outputs[size] ??=
-        [
-            OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _output.AsMemory(0, size), [size, 1]),
-            OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _stateN.AsMemory(0, 2 * size * StateSize), [2, size, StateSize]),
-        ];
+            public Bound(Runner runner, InferenceSession session, int size, int width)
+            {
+                var memory = OrtMemoryInfo.DefaultInstance;
+                _tensors =
+                [
+                    OrtValue.CreateTensorValueFromMemory(memory, runner._input.AsMemory(0, size * width), [size, width]),
+                    OrtValue.CreateTensorValueFromMemory(memory, runner._state.AsMemory(0, 2 * size * StateSize), [2, size, StateSize]),
+                    OrtValue.CreateTensorValueFromMemory(memory, runner._output.AsMemory(0, size), [size, 1]),
+                    OrtValue.CreateTensorValueFromMemory(memory, runner._stateN.AsMemory(0, 2 * size * StateSize), [2, size, StateSize]),
+                ];
+                Binding = session.CreateIoBinding();
+                Binding.BindInput("input", _tensors[0]);
+                Binding.BindInput("state", _tensors[1]);
+                Binding.BindInput("sr", runner._rateValue);
+                Binding.BindOutput("output", _tensors[2]);
+                Binding.BindOutput("stateN", _tensors[3]);
+            }
+
+            public OrtIoBinding Binding { get; }
+
+            public void Dispose()
+            {
+                Binding.Dispose();
+                foreach (var tensor in _tensors)
+                    tensor.Dispose();
+            }
+        }
     }
 
     private static readonly RunOptions s_runOptions = new();
-    private static readonly string[] s_inputNames = ["input", "state", "sr"];
-    private static readonly string[] s_outputNames = ["output", "stateN"];
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Microsoft.Extensions.Time.Testing;
 using VoicePipeline.Frames;
 using VoicePipeline.Tests.Shared;
 using VoicePipeline.Vad;
@@ -80,23 +81,61 @@ public class SileroVadTests
     }
 
     [Fact]
-    public void Batched_results_equal_single_stream_results()
+    public async Task Batched_results_equal_single_stream_results()
     {
         var (audio, _) = VadFixtures.Espeak.Value;
         var streams = Enumerable.Range(0, 8).Select(i => audio.Skip(i * 1000).Take(16000 * 3).ToArray()).ToArray();
         var single = streams.Select(Probabilities).ToArray();
 
         using var batcher = new SileroVadBatcher();
-        var batched = new float[streams.Length][];
-        Parallel.For(0, streams.Length, new ParallelOptions { MaxDegreeOfParallelism = streams.Length }, i =>
-        {
-            using var analyzer = new SileroVadAnalyzer(batcher: batcher);
-            batched[i] = Probabilities(streams[i], analyzer);
-        });
+        var batched = await ScoreAsync(batcher, streams.Length, (i, analyzer) => ProbabilitiesAsync(streams[i], analyzer, 16000, 320));
 
         for (var i = 0; i < streams.Length; i++)
             batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
-        batcher.Statistics.Windows.Should().Be(single.Sum(s => s.Length));
+        var (batches, windows) = batcher.Statistics;
+        windows.Should().Be(single.Sum(s => s.Length));
+        batches.Should().BeLessThan(windows / 2, "the streams' windows share inferences");
+    }
+
+    [Fact]
+    public async Task Vad_processors_sharing_a_batcher_each_find_their_sentences()
+    {
+        var (audio, truth) = VadFixtures.Espeak.Value;
+        using var batcher = new SileroVadBatcher();
+
+        var vads = Enumerable.Range(0, 4).Select(_ => new VadProcessor(new SileroVadAnalyzer(batcher: batcher))).ToArray();
+        var found = await Task.WhenAll(vads.Select(vad => Task.Run(() => VadFixtures.RunAsync(vad, audio, 16000))));
+
+        foreach (var segments in found)
+            ShouldMatch(segments, truth);
+        var (batches, windows) = batcher.Statistics;
+        batches.Should().BeLessThan(windows, $"four pipelines share inferences ({batches} batches, {windows} windows)");
+    }
+
+    [Fact]
+    public async Task A_partial_batch_runs_when_max_wait_has_passed()
+    {
+        var (audio, _) = VadFixtures.Espeak.Value;
+        var clip = audio.AsMemory(16000, 512 * 3);
+        var time = new FakeTimeProvider();
+        using var batcher = new SileroVadBatcher(timeProvider: time) { MaxWait = TimeSpan.FromMilliseconds(5) };
+        using var first = new SileroVadAnalyzer(batcher: batcher);
+        using var second = new SileroVadAnalyzer(batcher: batcher);
+        var results = new VadWindow[4];
+
+        var alone = first.AnalyzeAsync(clip.Span[..512], results);
+        alone.IsCompleted.Should().BeFalse("the batch waits for the other registered stream");
+        time.Advance(TimeSpan.FromMilliseconds(4));
+        alone.IsCompleted.Should().BeFalse();
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        (await alone).Should().Be(1);
+        batcher.Statistics.Should().Be((1, 1));
+
+        var waiting = first.AnalyzeAsync(clip.Span[512..1024], new VadWindow[4]);
+        var completing = second.AnalyzeAsync(clip.Span[..512], new VadWindow[4]);
+        completing.IsCompletedSuccessfully.Should().BeTrue("the window that completes a batch runs it inline");
+        (await waiting).Should().Be(1);
+        batcher.Statistics.Should().Be((2, 3), "both streams' windows ran in one batch, with no time passing");
     }
 
     [Fact]
@@ -126,14 +165,14 @@ public class SileroVadTests
     }
 
     [Fact]
-    public void Batches_split_across_cores_equal_single_stream_results()
+    public async Task Batches_split_across_cores_equal_single_stream_results()
     {
         var (audio, _) = VadFixtures.Espeak.Value;
         var streams = Enumerable.Range(0, 24).Select(i => audio.Skip(i * 1500).Take(16000 * 2).ToArray()).ToArray();
         var single = streams.Select(Probabilities).ToArray();
 
         using var batcher = new SileroVadBatcher { SplitLargeBatches = true, MaxWait = TimeSpan.FromMilliseconds(50) };
-        var batched = ScoreOnThreads(batcher, streams.Length, (i, analyzer) => Probabilities(streams[i], analyzer, 16000, 512));
+        var batched = await ScoreAsync(batcher, streams.Length, (i, analyzer) => ProbabilitiesAsync(streams[i], analyzer, 16000, 512));
 
         for (var i = 0; i < streams.Length; i++)
             batched[i].Zip(single[i]).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
@@ -157,6 +196,10 @@ public class SileroVadTests
         Environment.CurrentManagedThreadId.Should().Be(thread);
         batched.Zip(Probabilities(clip)).Should().OnlyContain(p => Math.Abs(p.First - p.Second) < 1e-4);
         batcher.Statistics.Should().Be((batched.Length, batched.Length));
+
+        var results = new VadWindow[4];
+        for (var offset = 0; offset + 512 <= clip.Length; offset += 512)
+            analyzer.AnalyzeAsync(clip.AsSpan(offset, 512), results).IsCompletedSuccessfully.Should().BeTrue("a lone stream's window runs inline");
     }
 
     /// <summary>Scores <paramref name="count"/> streams, each on its own thread with its own analyzer on <paramref name="batcher"/>.</summary>
@@ -173,6 +216,33 @@ public class SileroVadTests
         foreach (var thread in threads)
             thread.Join();
         return results;
+    }
+
+    /// <summary>
+    /// Scores <paramref name="count"/> streams concurrently on the thread pool, each with its own analyzer on
+    /// <paramref name="batcher"/>, all registered before any starts (like live pipelines).
+    /// </summary>
+    private static Task<float[][]> ScoreAsync(SileroVadBatcher batcher, int count, Func<int, SileroVadAnalyzer, Task<float[]>> score)
+    {
+        var analyzers = Enumerable.Range(0, count).Select(_ => new SileroVadAnalyzer(batcher: batcher)).ToArray();
+        return Task.WhenAll(analyzers.Select((analyzer, i) => Task.Run(async () =>
+        {
+            using (analyzer)
+                return await score(i, analyzer);
+        })));
+    }
+
+    private static async Task<float[]> ProbabilitiesAsync(short[] audio, SileroVadAnalyzer analyzer, int rate, int chunk)
+    {
+        analyzer.Configure(rate, 1);
+        var results = new VadWindow[analyzer.GetMaxWindows(chunk)];
+        var probabilities = new List<float>();
+        for (var offset = 0; offset < audio.Length; offset += chunk)
+        {
+            var n = await analyzer.AnalyzeAsync(audio.AsSpan(offset, Math.Min(chunk, audio.Length - offset)), results);
+            probabilities.AddRange(results.Take(n).Select(r => r.Confidence));
+        }
+        return [.. probabilities];
     }
 
     private static float[] Probabilities(short[] audio, SileroVadAnalyzer analyzer, int rate, int chunk)

@@ -22,4 +22,12 @@ public interface IVadAnalyzer : IDisposable
 
     /// <summary>Feeds audio; writes a verdict for every window it completes and returns how many.</summary>
     int Analyze(ReadOnlySpan<short> interleaved, Span<VadWindow> results);
+
+    /// <summary>
+    /// Feeds audio like <see cref="Analyze"/>, but an analyzer that shares inference with other streams waits for it
+    /// without blocking a thread. The audio is consumed before this returns; <paramref name="results"/> is written by
+    /// the time the task completes. The default runs <see cref="Analyze"/>.
+    /// </summary>
+    ValueTask<int> AnalyzeAsync(ReadOnlySpan<short> interleaved, Memory<VadWindow> results)
+        => new(Analyze(interleaved, results.Span));
 }

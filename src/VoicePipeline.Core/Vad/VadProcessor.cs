@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using VoicePipeline.Frames;
 using VoicePipeline.Processors;
 
@@ -74,12 +75,10 @@ public sealed class VadProcessor : FrameProcessor
             _channels = audio.Channels;
         }
 
-        var samples = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, short>(audio.Audio.Span);
-        var max = _analyzer.GetMaxWindows(samples.Length);
-        var results = ArrayPool<VadWindow>.Shared.Rent(Math.Max(1, max));
+        var results = ArrayPool<VadWindow>.Shared.Rent(Math.Max(1, _analyzer.GetMaxWindows(audio.Audio.Length / sizeof(short))));
         try
         {
-            var count = _analyzer.Analyze(samples, results);
+            var count = await _analyzer.AnalyzeAsync(MemoryMarshal.Cast<byte, short>(audio.Audio.Span), results).ConfigureAwait(false);
             for (var i = 0; i < count; i++)
             {
                 if (_machine.Update(results[i]) is not { } transition)
