@@ -71,6 +71,13 @@ public class PulseAudioTransportTests(PulseAudioFixture pulse) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Whether_a_server_answers_is_known_before_playing()
+    {
+        (await new PulseAudioOptions { Server = pulse.Server }.ServerAnswersAsync()).Should().BeTrue();
+        (await new PulseAudioOptions { Server = "unix:/nonexistent/native" }.ServerAnswersAsync()).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task A_missing_server_is_a_fatal_error()
     {
         await using var microphone = await FrameProcessorHarness.StartAsync(new PulseAudioInput(new PulseAudioOptions { Server = "unix:/nonexistent/native" }));

@@ -155,7 +155,7 @@ public class EspeakSynthesizerTests
         var after = Snapshot();
 
         (after.Fds - before.Fds).Should().BeLessThanOrEqualTo(2, "no file handles are left behind");
-        (after.RssMb - before.RssMb).Should().BeLessThan(30, "about 3 MB is seen (allocator slack); a leaked copy of the voice data would add about 300 MB");
+        (after.RssMb - before.RssMb).Should().BeLessThan(100, "about 3 MB is seen (allocator slack, and other test classes run meanwhile); a leaked copy of the voice data would add about 300 MB");
     }
 
     private static (int Fds, double RssMb) Snapshot()

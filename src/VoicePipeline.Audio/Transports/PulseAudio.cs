@@ -15,6 +15,41 @@ public sealed class PulseAudioOptions
     /// <summary>Gets or sets the PulseAudio server (for example <c>unix:/run/user/1000/pulse/native</c>); null uses the default.</summary>
     public string? Server { get; set; }
 
+    /// <summary>
+    /// Whether a PulseAudio server answers at <see cref="Server"/> (<c>pactl info</c>): for speaking through the speaker
+    /// only when there is one. False when the server is absent, or pulseaudio-utils is not installed.
+    /// </summary>
+    public async Task<bool> ServerAnswersAsync(CancellationToken cancellationToken = default)
+    {
+        var info = new ProcessStartInfo("pactl") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Server is not null)
+            info.ArgumentList.Add("--server=" + Server);
+        info.ArgumentList.Add("info");
+        Process? process = null;
+        try
+        {
+            process = Process.Start(info);
+            if (process is null)
+                return false;
+            var drain = Task.WhenAll(process.StandardOutput.ReadToEndAsync(cancellationToken), process.StandardError.ReadToEndAsync(cancellationToken));
+            await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+            await drain.ConfigureAwait(false);
+            return process.ExitCode == 0;
+        }
+        catch (Win32Exception)
+        {
+            return false;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            Stop(process);
+        }
+    }
+
     internal Process Start(string tool, string mode, int sampleRate, bool writes)
     {
         var info = new ProcessStartInfo(tool)
