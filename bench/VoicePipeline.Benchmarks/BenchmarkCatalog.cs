@@ -21,6 +21,7 @@ internal static class BenchmarkCatalog
         yield return new SttBenchmark();
         yield return new TtsBenchmark();
         yield return new RecognizerBenchmark();
+        yield return new WebSocketTransportBenchmark();
         yield break;
     }
 }

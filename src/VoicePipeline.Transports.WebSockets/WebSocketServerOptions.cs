@@ -1,0 +1,23 @@
+namespace VoicePipeline.Transports.WebSockets;
+
+/// <summary>Where a <see cref="VoiceWebSocketServer"/> listens and what audio its sockets carry.</summary>
+public sealed class WebSocketServerOptions
+{
+    /// <summary>Gets or sets the interface to listen on (loopback by default).</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Gets or sets the port; 0 picks a free one (see <see cref="VoiceWebSocketServer.BaseUrl"/>).</summary>
+    public int Port { get; set; } = 8765;
+
+    /// <summary>Gets or sets the path of the WebSocket endpoint.</summary>
+    public string Path { get; set; } = "/ws";
+
+    /// <summary>Gets or sets the rate of the PCM s16le mono audio clients send (the browser page resamples to it).</summary>
+    public int InputSampleRate { get; set; } = 16_000;
+
+    /// <summary>Gets or sets the rate of the PCM s16le mono audio sent to clients (pipeline audio is resampled to it).</summary>
+    public int OutputSampleRate { get; set; } = 24_000;
+
+    /// <summary>Gets or sets whether <c>GET /</c> serves the browser page that talks to the endpoint.</summary>
+    public bool ServePage { get; set; } = true;
+}
