@@ -23,7 +23,7 @@ await using var server = await VoiceWebSocketServer.StartAsync(async session =>
 {
     var pipeline = new Pipeline(
         session.Input,
-        new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }),
+        new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }) { InterruptOnSpeech = true }, // barge-in
         new TogetherSttService(new TogetherSttOptions { ApiKey = apiKey, BaseUrl = baseUrl }),
         new ChatClientLlmService(chat, new ChatClientLlmServiceOptions { SystemPrompt = "You are a helpful, brief voice assistant." }),
         new TogetherTtsService(new TogetherTtsOptions { ApiKey = apiKey, BaseUrl = baseUrl, Voice = "af_heart" }),

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Time.Testing;
 using VoicePipeline.Frames;
+using VoicePipeline.Testing;
 using VoicePipeline.Tests.Shared;
 using VoicePipeline.Vad;
 
@@ -78,6 +79,23 @@ public class SileroVadTests
         var segments = await VadFixtures.RunAsync(NewVad(), audio, 16000, inserts: [(afterFirst, deaf)]);
 
         ShouldMatch(segments, truth[..1]);
+    }
+
+    [Fact]
+    public async Task Interrupt_on_speech_follows_each_start_of_speech_with_an_interruption_when_allowed()
+    {
+        var (audio, truth) = VadFixtures.Espeak.Value;
+        static List<Frame> Speaking(IEnumerable<Frame> frames) => frames.Where(f => f is UserStartedSpeakingFrame or UserStoppedSpeakingFrame or InterruptionFrame).ToList();
+
+        var interrupting = Speaking(await VadFixtures.RunFramesAsync(new VadProcessor(new SileroVadAnalyzer()) { InterruptOnSpeech = true }, audio, 16000));
+        var disallowed = Speaking(await VadFixtures.RunFramesAsync(new VadProcessor(new SileroVadAnalyzer()) { InterruptOnSpeech = true }, audio, 16000,
+            options: new HarnessOptions { AllowInterruptions = false }));
+        var plain = Speaking(await VadFixtures.RunFramesAsync(NewVad(), audio, 16000));
+
+        interrupting.Select(f => f.GetType()).Should().Equal(truth.SelectMany(_ => new[] { typeof(UserStartedSpeakingFrame), typeof(InterruptionFrame), typeof(UserStoppedSpeakingFrame) }));
+        disallowed.Should().NotContain(f => f is InterruptionFrame, "the pipeline does not allow interruptions");
+        plain.Should().NotContain(f => f is InterruptionFrame, "interrupting is opt-in");
+        plain.Should().HaveCount(2 * truth.Length);
     }
 
     [Fact]

@@ -52,6 +52,11 @@ internal static class VadFixtures
 
     /// <summary>Runs a VAD over audio sent as 20 ms frames and returns the segments it reported.</summary>
     public static async Task<Segment[]> RunAsync(VadProcessor vad, short[] interleaved, int sampleRate, int channels = 1, IEnumerable<(int FrameIndex, Frame Frame)>? inserts = null)
+        => ToSegments(await RunFramesAsync(vad, interleaved, sampleRate, channels, inserts));
+
+    /// <summary>Runs a VAD over audio sent as 20 ms frames and returns every frame that came out downstream.</summary>
+    public static async Task<IReadOnlyList<Frame>> RunFramesAsync(VadProcessor vad, short[] interleaved, int sampleRate, int channels = 1,
+        IEnumerable<(int FrameIndex, Frame Frame)>? inserts = null, HarnessOptions? options = null)
     {
         var perFrame = sampleRate / 50 * channels;
         var frames = new List<Frame>();
@@ -61,8 +66,8 @@ internal static class VadFixtures
             frames.AddRange(extra[index]);
             frames.Add(new InputAudioRawFrame(TestAudio.ToBytes(interleaved.AsSpan(offset, perFrame)), sampleRate, channels));
         }
-        var result = await FrameProcessorHarness.RunAsync(vad, frames);
-        return ToSegments(result.Downstream);
+        var result = await FrameProcessorHarness.RunAsync(vad, frames, options);
+        return result.Downstream;
     }
 
     public static Segment[] ToSegments(IEnumerable<Frame> frames)

@@ -32,6 +32,13 @@ public sealed class VadProcessor : FrameProcessor
     public VadParams Params => _machine.Params;
 
     /// <summary>
+    /// Gets whether the user starting to speak also interrupts the bot: an <see cref="InterruptionFrame"/> follows each
+    /// <see cref="UserStartedSpeakingFrame"/> (when the pipeline allows interruptions), so an answer being generated or
+    /// spoken stops. Off by default: a transcription-only pipeline has nothing to interrupt.
+    /// </summary>
+    public bool InterruptOnSpeech { get; init; }
+
+    /// <summary>
     /// Audio travels as system frames (the input loop) while a <see cref="VadParamsUpdateFrame"/> is a control frame
     /// (the process loop), so the audio queued after an update could overtake it. The update is therefore carried on
     /// the audio's loop, in arrival order: it takes effect exactly between the audio frames it was sent between.
@@ -87,6 +94,8 @@ public sealed class VadProcessor : FrameProcessor
                     ? new UserStartedSpeakingFrame { Timestamp = transition.Timestamp, StartSecs = transition.WaitedSecs }
                     : new UserStoppedSpeakingFrame { Timestamp = transition.Timestamp, StopSecs = transition.WaitedSecs };
                 await PushFrameAsync(speaking, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
+                if (transition.Speaking && InterruptOnSpeech && StartFrame?.AllowInterruptions != false)
+                    await PushFrameAsync(new InterruptionFrame(), FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
