@@ -6,9 +6,8 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using VoicePipeline.Frames;
 using VoicePipeline.Pipelines;
-using VoicePipeline.Processors;
+using VoicePipeline.Testing;
 using VoicePipeline.Transports.WebSockets;
 
 namespace VoicePipeline.Benchmarks;
@@ -27,7 +26,7 @@ internal sealed class WebSocketTransportBenchmark : IHotPathBenchmark
     {
         await using var server = await VoiceWebSocketServer.StartAsync(async session =>
         {
-            await using var task = new PipelineTask(new Pipeline(session.Input, new Echo(), session.Output));
+            await using var task = new PipelineTask(new Pipeline(session.Input, new AudioEcho(), session.Output));
             await task.RunAsync(session.Stopping);
         }, new WebSocketServerOptions { Port = 0, OutputSampleRate = 16_000 });
         var (bare, bareUrl) = await BareEchoAsync();
@@ -94,16 +93,5 @@ internal sealed class WebSocketTransportBenchmark : IHotPathBenchmark
         });
         await app.StartAsync();
         return (app, app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/'));
-    }
-
-    /// <summary>Each input frame becomes an output frame of the same samples.</summary>
-    private sealed class Echo : FrameProcessor
-    {
-        protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
-        {
-            if (frame is InputAudioRawFrame audio)
-                await PushFrameAsync(new OutputAudioRawFrame(audio.Audio, audio.SampleRate, audio.Channels), direction, cancellationToken);
-            await PushFrameAsync(frame, direction, cancellationToken);
-        }
     }
 }

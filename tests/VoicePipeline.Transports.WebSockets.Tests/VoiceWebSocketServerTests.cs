@@ -2,11 +2,11 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using VoicePipeline.Frames;
 using VoicePipeline.Pipelines;
 using VoicePipeline.Processors;
 using VoicePipeline.Together.Emulator;
 using VoicePipeline.Together.Realtime;
+using VoicePipeline.Testing;
 using VoicePipeline.Tests.Shared;
 using VoicePipeline.Vad;
 using VoicePipeline.Vad.Silero;
@@ -39,7 +39,7 @@ public class VoiceWebSocketServerTests
         var speech = TestAudio.Speak("Testing one two three.", 16000);
         var ended = new TaskCompletionSource<PipelineCompletion>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await VoiceWebSocketServer.StartAsync(
-            async session => ended.SetResult(await RunAsync(session, new Echo())),
+            async session => ended.SetResult(await RunAsync(session, new AudioEcho())),
             new WebSocketServerOptions { Port = 0, OutputSampleRate = 16_000 });
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.SocketUrl, CancellationToken.None);
@@ -97,7 +97,7 @@ public class VoiceWebSocketServerTests
             lock (sessions)
                 sessions.Add(ended);
             started.Release();
-            ended.SetResult(await RunAsync(session, new Echo()));
+            ended.SetResult(await RunAsync(session, new AudioEcho()));
         }, new WebSocketServerOptions { Port = 0 });
 
         using var dropped = new ClientWebSocket();
@@ -144,17 +144,6 @@ public class VoiceWebSocketServerTests
             else
                 events.Add(JsonDocument.Parse(Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length)).RootElement.Clone());
             message.SetLength(0);
-        }
-    }
-
-    /// <summary>Plays the user's audio back: each input frame becomes an output frame of the same samples.</summary>
-    private sealed class Echo : FrameProcessor
-    {
-        protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
-        {
-            if (frame is InputAudioRawFrame audio)
-                await PushFrameAsync(new OutputAudioRawFrame(audio.Audio, audio.SampleRate, audio.Channels), direction, cancellationToken);
-            await PushFrameAsync(frame, direction, cancellationToken);
         }
     }
 }
