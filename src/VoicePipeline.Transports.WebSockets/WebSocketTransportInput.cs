@@ -10,30 +10,11 @@ namespace VoicePipeline.Transports.WebSockets;
 /// the pipeline's input rate (resampled with the project's resampler). When the client closes the socket, or it
 /// breaks, the last partial frame (padded with silence) and an <see cref="EndFrame"/> follow. Text messages are ignored.
 /// </summary>
-internal sealed class WebSocketTransportInput(WebSocketSession session) : FrameProcessor("WebSocketTransportInput")
+internal sealed class WebSocketTransportInput(WebSocketSession session) : SourceProcessor("WebSocketTransportInput")
 {
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _pump;
-
-    protected override ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
+    protected override async Task PumpAsync(StartFrame start, CancellationToken cancellationToken)
     {
-        _pump = Task.Run(() => PumpAsync(frame.AudioInSampleRate, _stop.Token), CancellationToken.None);
-        return ValueTask.CompletedTask;
-    }
-
-    protected override async ValueTask OnCancelAsync(CancelFrame frame, CancellationToken cancellationToken)
-        => await _stop.CancelAsync().ConfigureAwait(false);
-
-    public override async ValueTask CleanupAsync(CancellationToken cancellationToken = default)
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_pump is not null)
-            await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
-        await base.CleanupAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task PumpAsync(int sampleRate, CancellationToken cancellationToken)
-    {
+        var sampleRate = start.AudioInSampleRate;
         var audio = new ClientAudio(new MonoConverter(session.Options.InputSampleRate, 1, sampleRate), sampleRate / 50);
         var frameDuration = TimeSpan.FromMilliseconds(20);
         long sent = 0;

@@ -22,12 +22,10 @@ public sealed class FileTransportInputOptions
 /// pipeline's input rate (through the project's resampler), one frame per 20 ms, paced in real time by default, then an
 /// <see cref="EndFrame"/>. A file that cannot be decoded becomes a fatal <see cref="ErrorFrame"/> naming it.
 /// </summary>
-public sealed partial class FileTransportInput : FrameProcessor
+public sealed partial class FileTransportInput : SourceProcessor
 {
     private readonly string _path;
     private readonly FileTransportInputOptions _options;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _pump;
 
     /// <summary>Creates the transport for <paramref name="path"/>.</summary>
     public FileTransportInput(string path, FileTransportInputOptions? options = null, string? name = null)
@@ -42,27 +40,9 @@ public sealed partial class FileTransportInput : FrameProcessor
     public TimeSpan Position { get; private set; }
 
     /// <inheritdoc />
-    protected override ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
+    protected override async Task PumpAsync(StartFrame start, CancellationToken cancellationToken)
     {
-        _pump = Task.Run(() => PumpAsync(frame.AudioInSampleRate, _stop.Token), CancellationToken.None);
-        return ValueTask.CompletedTask;
-    }
-
-    /// <inheritdoc />
-    protected override async ValueTask OnCancelAsync(CancelFrame frame, CancellationToken cancellationToken)
-        => await _stop.CancelAsync().ConfigureAwait(false);
-
-    /// <inheritdoc />
-    public override async ValueTask CleanupAsync(CancellationToken cancellationToken = default)
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        if (_pump is not null)
-            await Task.WhenAny(_pump, Task.Delay(TimeSpan.FromSeconds(5), cancellationToken)).ConfigureAwait(false);
-        await base.CleanupAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async Task PumpAsync(int sampleRate, CancellationToken cancellationToken)
-    {
+        var sampleRate = start.AudioInSampleRate;
         try
         {
             var decoder = await AudioFile.OpenAsync(_path, cancellationToken).ConfigureAwait(false);
