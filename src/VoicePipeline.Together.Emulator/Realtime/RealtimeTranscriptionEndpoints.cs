@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using VoicePipeline.Audio;
+using VoicePipeline.Together.Client;
 using VoicePipeline.Together.Emulator.Recognition;
 using VoicePipeline.Together.Realtime;
 
@@ -139,14 +140,7 @@ internal static class RealtimeTranscriptionEndpoints
             var buffer = new ArrayBufferWriter<byte>(64 * 1024);
             while (socket.State == WebSocketState.Open)
             {
-                buffer.ResetWrittenCount();
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer.GetMemory(16 * 1024), cancellationToken).ConfigureAwait(false);
-                    buffer.Advance(result.Count);
-                }
-                while (!result.EndOfMessage);
+                var result = await socket.ReceiveMessageAsync(buffer, int.MaxValue, cancellationToken).ConfigureAwait(false); // no size limit: a test tool
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {

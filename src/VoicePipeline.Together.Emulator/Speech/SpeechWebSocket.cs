@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.AspNetCore.Http;
+using VoicePipeline.Together.Client;
 
 namespace VoicePipeline.Together.Emulator.Speech;
 
@@ -127,14 +128,7 @@ internal static class SpeechWebSocket
             var buffer = new ArrayBufferWriter<byte>(16 * 1024);
             while (socket.State == WebSocketState.Open)
             {
-                buffer.ResetWrittenCount();
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer.GetMemory(16 * 1024), aborted).ConfigureAwait(false);
-                    buffer.Advance(result.Count);
-                }
-                while (!result.EndOfMessage);
+                var result = await socket.ReceiveMessageAsync(buffer, int.MaxValue, aborted).ConfigureAwait(false); // no size limit: a test tool
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     CancelAll();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
 
@@ -31,6 +32,23 @@ internal static class TogetherWebSocket
                 ? new TogetherApiException($"Could not connect to {safeUri}: {exception.Message}", null, "connection_failed", null, exception)
                 : new TogetherApiException($"The WebSocket handshake with {safeUri} was refused: HTTP {(int)status} {status}.", status, StatusCode(status), null, exception) { RetryAfter = retryAfter };
         }
+    }
+
+    /// <summary>
+    /// Reads one whole message into <paramref name="buffer"/> (emptied first), or stops as soon as the buffer holds more
+    /// than <paramref name="maxBytes"/>: what an oversized message means is the caller's to decide.
+    /// </summary>
+    public static async ValueTask<ValueWebSocketReceiveResult> ReceiveMessageAsync(this WebSocket socket, ArrayBufferWriter<byte> buffer, int maxBytes, CancellationToken cancellationToken)
+    {
+        buffer.ResetWrittenCount();
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer.GetMemory(16 * 1024), cancellationToken).ConfigureAwait(false);
+            buffer.Advance(result.Count);
+        }
+        while (!result.EndOfMessage && buffer.WrittenCount <= maxBytes);
+        return result;
     }
 
     /// <summary>The error code a refused handshake's status stands for.</summary>

@@ -93,18 +93,13 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     {
         while (true)
         {
-            _receiveBuffer.ResetWrittenCount();
             ValueWebSocketReceiveResult result;
             try
             {
-                do
-                {
-                    result = await _socket.ReceiveAsync(_receiveBuffer.GetMemory(8 * 1024), cancellationToken).ConfigureAwait(false);
-                    _receiveBuffer.Advance(result.Count);
-                    if (_receiveBuffer.WrittenCount > 4 * 1024 * 1024)
-                        return (null, new ConnectionEnd(null, "a message over 4 MB", null));
-                }
-                while (!result.EndOfMessage);
+                const int limit = 4 * 1024 * 1024;
+                result = await _socket.ReceiveMessageAsync(_receiveBuffer, limit, cancellationToken).ConfigureAwait(false);
+                if (_receiveBuffer.WrittenCount > limit)
+                    return (null, new ConnectionEnd(null, "a message over 4 MB", null));
             }
             catch (Exception exception) when (exception is WebSocketException or IOException or ObjectDisposedException)
             {

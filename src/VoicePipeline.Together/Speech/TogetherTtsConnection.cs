@@ -217,14 +217,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
         {
             while (true)
             {
-                message.ResetWrittenCount();
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(message.GetMemory(16 * 1024), _disposing.Token).ConfigureAwait(false);
-                    message.Advance(result.Count);
-                }
-                while (!result.EndOfMessage && message.WrittenCount < 16 * 1024 * 1024);
+                var result = await _socket.ReceiveMessageAsync(message, 16 * 1024 * 1024, _disposing.Token).ConfigureAwait(false);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     end = new TogetherApiException($"The speech WebSocket was closed by the server ({_socket.CloseStatus}: {_socket.CloseStatusDescription ?? "no reason given"}).", null, "connection_closed", null);
