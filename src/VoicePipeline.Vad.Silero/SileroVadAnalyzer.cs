@@ -29,6 +29,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     private int _modelRate;
     private int _window;
     private int _context;
+    private bool _disposed;
 
     /// <summary>Creates an analyzer on <paramref name="model"/> (the shared model by default).</summary>
     /// <param name="model">The model.</param>
@@ -63,6 +64,8 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
         Array.Clear(_stateIn);
         _sampleRate[0] = _modelRate;
         DisposeTensors();
+        if (_batcher is not null)
+            return; // the batcher runs the model on its own tensors
         _tensors =
         [
             OrtValue.CreateTensorValueFromMemory(_input, [1, _input.Length]),
@@ -71,13 +74,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
             OrtValue.CreateTensorValueFromMemory(_output, [1, 1]),
             OrtValue.CreateTensorValueFromMemory(_stateOut, [2, 1, 128]),
         ];
-        // A binding runs without allocating (Run with name arrays allocates about 270 bytes per call).
-        _binding = _model.Session.CreateIoBinding();
-        _binding.BindInput("input", _tensors[0]);
-        _binding.BindInput("state", _tensors[1]);
-        _binding.BindInput("sr", _tensors[2]);
-        _binding.BindOutput("output", _tensors[3]);
-        _binding.BindOutput("stateN", _tensors[4]);
+        _binding = _model.Bind(_tensors[0], _tensors[1], _tensors[2], _tensors[3], _tensors[4]);
     }
 
     /// <inheritdoc />
@@ -96,7 +93,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
             float probability;
             if (_batcher is null)
             {
-                _model.Session.RunWithBinding(s_runOptions, _binding);
+                _model.Run(_binding!);
                 probability = _output[0];
                 _stateOut.CopyTo(_stateIn, 0);
             }
@@ -167,10 +164,11 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_tensors.Length > 0)
-            _batcher?.Unregister();
+        if (_disposed)
+            return;
+        _disposed = true;
+        _batcher?.Unregister();
         DisposeTensors();
-        _tensors = [];
     }
 
     private void DisposeTensors()
@@ -179,7 +177,6 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
         _binding = null;
         foreach (var value in _tensors)
             value.Dispose();
+        _tensors = [];
     }
-
-    private static readonly RunOptions s_runOptions = new();
 }

@@ -219,7 +219,7 @@ public sealed class SileroVadBatcher : IDisposable
             {
                 _halvesRunning = 1;
             }
-            _runner.Run(Model.Session, _batch, size);
+            _runner.Run(Model, _batch, size);
             Complete(_batch, size);
             if (!FinishHalf())
                 return;
@@ -343,7 +343,7 @@ public sealed class SileroVadBatcher : IDisposable
                 _work.Wait();
                 if (_stopping)
                     return;
-                _runner.Run(_owner.Model.Session, _batch, _size);
+                _runner.Run(_owner.Model, _batch, _size);
                 Complete(_batch, _size);
                 if (_owner.FinishHalf())
                     _owner.RunBatch(onHelper: true);
@@ -364,7 +364,7 @@ public sealed class SileroVadBatcher : IDisposable
 
         public Runner() => _rateValue = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, _rate.AsMemory(), []);
 
-        public void Run(InferenceSession session, Ticket[] batch, int size)
+        public void Run(SileroVadModel model, Ticket[] batch, int size)
         {
             var width = batch[0].Input.Length;
             try
@@ -378,7 +378,7 @@ public sealed class SileroVadBatcher : IDisposable
                 }
                 _rate[0] = batch[0].SampleRate;
                 var slot = (width == 576 ? 0 : MaxBatch + 1) + size;
-                session.RunWithBinding(s_runOptions, (_bound[slot] ??= new Bound(this, session, size, width)).Binding);
+                model.Run((_bound[slot] ??= new Bound(this, model, size, width)).Binding);
                 for (var b = 0; b < size; b++)
                 {
                     var ticket = batch[b];
@@ -403,12 +403,12 @@ public sealed class SileroVadBatcher : IDisposable
             _rateValue.Dispose();
         }
 
-        /// <summary>The tensors of one batch shape over the runner's buffers, bound (running a binding allocates nothing).</summary>
+        /// <summary>The tensors of one batch shape over the runner's buffers, bound to the model.</summary>
         private sealed class Bound : IDisposable
         {
             private readonly OrtValue[] _tensors;
 
-            public Bound(Runner runner, InferenceSession session, int size, int width)
+            public Bound(Runner runner, SileroVadModel model, int size, int width)
             {
                 var memory = OrtMemoryInfo.DefaultInstance;
                 _tensors =
@@ -418,12 +418,7 @@ public sealed class SileroVadBatcher : IDisposable
                     OrtValue.CreateTensorValueFromMemory(memory, runner._output.AsMemory(0, size), [size, 1]),
                     OrtValue.CreateTensorValueFromMemory(memory, runner._stateN.AsMemory(0, 2 * size * StateSize), [2, size, StateSize]),
                 ];
-                Binding = session.CreateIoBinding();
-                Binding.BindInput("input", _tensors[0]);
-                Binding.BindInput("state", _tensors[1]);
-                Binding.BindInput("sr", runner._rateValue);
-                Binding.BindOutput("output", _tensors[2]);
-                Binding.BindOutput("stateN", _tensors[3]);
+                Binding = model.Bind(_tensors[0], _tensors[1], runner._rateValue, _tensors[2], _tensors[3]);
             }
 
             public OrtIoBinding Binding { get; }
@@ -437,5 +432,4 @@ public sealed class SileroVadBatcher : IDisposable
         }
     }
 
-    private static readonly RunOptions s_runOptions = new();
 }
