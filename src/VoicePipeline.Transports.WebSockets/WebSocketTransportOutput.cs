@@ -37,16 +37,24 @@ internal sealed class WebSocketTransportOutput(WebSocketSession session) : Frame
                 case TtsTextFrame spoken:
                     await SendEventAsync("bot_text", spoken.Text, final: null, cancellationToken).ConfigureAwait(false);
                     break;
-                case UserStartedSpeakingFrame:
-                    await SendEventAsync("user_started_speaking", text: null, final: null, cancellationToken).ConfigureAwait(false);
-                    break;
-                case UserStoppedSpeakingFrame:
-                    await SendEventAsync("user_stopped_speaking", text: null, final: null, cancellationToken).ConfigureAwait(false);
-                    break;
-                case InterruptionFrame:
-                    await SendEventAsync("interruption", text: null, final: null, cancellationToken).ConfigureAwait(false);
-                    break;
             }
+        }
+        await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
+    }
+
+    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    {
+        if (direction == FrameDirection.Downstream)
+        {
+            var type = frame switch
+            {
+                UserStartedSpeakingFrame => "user_started_speaking",
+                UserStoppedSpeakingFrame => "user_stopped_speaking",
+                InterruptionFrame => "interruption",
+                _ => null,
+            };
+            if (type is not null)
+                await SendEventAsync(type, text: null, final: null, cancellationToken).ConfigureAwait(false);
         }
         await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
     }

@@ -23,6 +23,7 @@ public sealed partial class SegmentedSttService : SttService
     private readonly ISpeechToTextClient _client;
     private readonly Channel<(short[] Audio, SpeechTurn Turn)> _segments = Channel.CreateUnbounded<(short[], SpeechTurn)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _gate = new(); // the buffer: audio arrives on the input loop, the end of the stream on the process loop
     private short[] _audio = new short[16_000 * 4];
     private int _count;
     private long _appended;
@@ -70,17 +71,20 @@ public sealed partial class SegmentedSttService : SttService
             samples = _converter.Convert(samples);
         }
         var preroll = (int)(Preroll.TotalSeconds * SampleRate);
-        if (!_speaking && _count > 2 * preroll + samples.Length)
+        lock (_gate)
         {
-            // Between segments only the pre-roll is kept; trimmed in one go once it doubles (amortized).
-            _audio.AsSpan(_count - preroll, preroll).CopyTo(_audio);
-            _count = preroll;
+            if (!_speaking && _count > 2 * preroll + samples.Length)
+            {
+                // Between segments only the pre-roll is kept; trimmed in one go once it doubles (amortized).
+                _audio.AsSpan(_count - preroll, preroll).CopyTo(_audio);
+                _count = preroll;
+            }
+            if (_count + samples.Length > _audio.Length)
+                Array.Resize(ref _audio, Math.Max(_audio.Length * 2, _count + samples.Length));
+            samples.CopyTo(_audio.AsSpan(_count));
+            _count += samples.Length;
+            _appended += samples.Length;
         }
-        if (_count + samples.Length > _audio.Length)
-            Array.Resize(ref _audio, Math.Max(_audio.Length * 2, _count + samples.Length));
-        samples.CopyTo(_audio.AsSpan(_count));
-        _count += samples.Length;
-        _appended += samples.Length;
         return ValueTask.CompletedTask;
     }
 
@@ -89,12 +93,15 @@ public sealed partial class SegmentedSttService : SttService
     {
         ArgumentNullException.ThrowIfNull(frame);
         var preroll = (int)(Preroll.TotalSeconds * SampleRate);
-        if (_count > preroll)
+        lock (_gate)
         {
-            _audio.AsSpan(_count - preroll, preroll).CopyTo(_audio);
-            _count = preroll;
+            if (_count > preroll)
+            {
+                _audio.AsSpan(_count - preroll, preroll).CopyTo(_audio);
+                _count = preroll;
+            }
+            (_speaking, _speechStart) = (true, frame.SpeechStart);
         }
-        (_speaking, _speechStart) = (true, frame.SpeechStart);
         return ValueTask.CompletedTask;
     }
 
@@ -102,15 +109,19 @@ public sealed partial class SegmentedSttService : SttService
     protected override ValueTask OnSpeechStoppedAsync(UserStoppedSpeakingFrame frame, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(frame);
-        Cut(frame.SpeechEnd, frame.StopSecs);
+        lock (_gate)
+            Cut(frame.SpeechEnd, frame.StopSecs);
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
     protected override async ValueTask OnEndAsync(EndFrame frame, CancellationToken cancellationToken)
     {
-        if (_speaking)
-            Cut(TimeSpan.FromSeconds((double)_appended / SampleRate), 0);
+        lock (_gate)
+        {
+            if (_speaking)
+                Cut(TimeSpan.FromSeconds((double)_appended / SampleRate), 0);
+        }
         _segments.Writer.TryComplete();
         if (_worker is null)
             return;
@@ -142,6 +153,7 @@ public sealed partial class SegmentedSttService : SttService
         await base.CleanupAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Queues the segment in progress for transcription (caller holds the lock).</summary>
     private void Cut(TimeSpan speechEnd, double stopSecs)
     {
         if (_count > 0)

@@ -57,11 +57,6 @@ public abstract partial class SttService : FrameProcessor
     /// <inheritdoc />
     protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
-        if (frame is SystemFrame)
-        {
-            await HandleSystemFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
-            return;
-        }
         if (frame is SttUpdateSettingsFrame update)
         {
             var changes = _settings.Apply(update, this, Logger);
@@ -74,7 +69,8 @@ public abstract partial class SttService : FrameProcessor
         await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
     }
 
-    private async ValueTask HandleSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
         var push = PushFrameAsync(frame, direction, cancellationToken);
         if (!push.IsCompletedSuccessfully)

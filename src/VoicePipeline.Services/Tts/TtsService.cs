@@ -19,20 +19,20 @@ namespace VoicePipeline.Services;
 /// <see cref="TtsStoppedFrame.IsComplete"/> false. A provider implements <see cref="SynthesizeAsync"/>.
 /// </summary>
 /// <remarks>
-/// An <see cref="InterruptionFrame"/> cancels the synthesis in flight (the provider sees its token cancelled) and no
-/// audio of it leaves the processor after the interruption does. Transcriptions (subclasses of <see cref="TextFrame"/>)
+/// Everything here runs on the process loop, one frame at a time, so the reply's state needs no lock. An
+/// <see cref="InterruptionFrame"/> cancels the synthesis in flight (the provider sees its token cancelled), no audio of
+/// it leaves the processor after the interruption does (the base class drops it), and the reply's state is reset in
+/// <see cref="OnInterruptedAsync"/>. Transcriptions (subclasses of <see cref="TextFrame"/>)
 /// pass through unspoken.
 /// </remarks>
 public abstract partial class TtsService : FrameProcessor
 {
     private readonly ServiceSettingsTracker<TtsSettings> _settings;
     private readonly SentenceAggregator _sentences = new();
-    private readonly Lock _outputGate = new();
     private MonoConverter? _resampler;
     private int _resamplerRate;
     private bool _speaking;
     private bool _inLlmResponse;
-    private volatile bool _interrupted;
     private long _contexts;
     private string? _context;
 
@@ -82,31 +82,17 @@ public abstract partial class TtsService : FrameProcessor
     /// <inheritdoc />
     protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
-        if (frame is InterruptionFrame)
-        {
-            // The epoch token is already cancelled; taking the gate waits out a push in progress, so nothing of the
-            // interrupted synthesis can follow the interruption downstream.
-            _interrupted = true;
-            lock (_outputGate)
-                _ = PushFrameAsync(frame, direction, cancellationToken);
-            return;
-        }
-        if (frame is SystemFrame || direction == FrameDirection.Upstream)
+        if (direction == FrameDirection.Upstream)
         {
             await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
             return;
-        }
-        if (_interrupted)
-        {
-            _interrupted = false;
-            ResetReply();
         }
 
         switch (frame)
         {
             case TtsSpeakFrame speak:
                 await SpeakAsync(speak.Text, cancellationToken).ConfigureAwait(false);
-                StopSpeaking(complete: true, cancellationToken);
+                await StopSpeakingAsync(complete: true, cancellationToken).ConfigureAwait(false);
                 break;
             case TextFrame text when text.GetType() == typeof(TextFrame):
                 if (IsFailed)
@@ -150,20 +136,22 @@ public abstract partial class TtsService : FrameProcessor
     /// <inheritdoc />
     protected override ValueTask OnEndAsync(EndFrame frame, CancellationToken cancellationToken) => FlushAsync(cancellationToken);
 
-    /// <summary>Forgets the reply in progress (after an interruption).</summary>
-    private void ResetReply()
+    /// <inheritdoc />
+    protected override ValueTask OnInterruptedAsync(CancellationToken cancellationToken)
     {
+        // The synthesis in flight was cancelled by the base class; forget the rest of the reply.
         _sentences.Reset();
         _resampler?.Reset();
         _speaking = false;
         _inLlmResponse = false;
+        return ValueTask.CompletedTask;
     }
 
     private async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         if (_sentences.Flush() is { } rest && !IsFailed)
             await SpeakAsync(rest, cancellationToken).ConfigureAwait(false);
-        StopSpeaking(complete: true, cancellationToken);
+        await StopSpeakingAsync(complete: true, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Synthesizes one text and pushes its audio and words; failures become error frames.</summary>
@@ -180,7 +168,7 @@ public abstract partial class TtsService : FrameProcessor
         if (!_speaking)
         {
             _speaking = true;
-            Push(new TtsStartedFrame { ContextId = context }, cancellationToken);
+            await PushAsync(new TtsStartedFrame { ContextId = context }, cancellationToken).ConfigureAwait(false);
         }
         StartTtfbMetrics();
         var firstAudio = true;
@@ -194,7 +182,7 @@ public abstract partial class TtsService : FrameProcessor
                 {
                     timedWords = true;
                     foreach (var word in words)
-                        Push(new TtsTextFrame(word.Text) { AudioStart = word.Start, AudioEnd = word.End, ContextId = context }, cancellationToken);
+                        await PushAsync(new TtsTextFrame(word.Text) { AudioStart = word.Start, AudioEnd = word.End, ContextId = context }, cancellationToken).ConfigureAwait(false);
                 }
                 if (chunk.Audio.IsEmpty)
                     continue;
@@ -204,12 +192,12 @@ public abstract partial class TtsService : FrameProcessor
                     await StopTtfbMetricsAsync(cancellationToken).ConfigureAwait(false);
                 }
                 rate = chunk.SampleRate;
-                PushAudio(MemoryMarshal.Cast<byte, short>(chunk.Audio.Span), rate, flush: false, context, cancellationToken);
+                await PushAudioAsync(chunk.Audio, rate, flush: false, context, cancellationToken).ConfigureAwait(false);
             }
             if (rate != 0)
-                PushAudio([], rate, flush: true, context, cancellationToken);
+                await PushAudioAsync(ReadOnlyMemory<byte>.Empty, rate, flush: true, context, cancellationToken).ConfigureAwait(false);
             if (!timedWords)
-                Push(new TtsTextFrame(text) { ContextId = context }, cancellationToken);
+                await PushAsync(new TtsTextFrame(text) { ContextId = context }, cancellationToken).ConfigureAwait(false);
             await ReportUsageAsync(new UsageMetricsData(Name, Settings.Model) { Characters = spoken.Length }, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested && exception is not OperationCanceledException)
@@ -221,43 +209,44 @@ public abstract partial class TtsService : FrameProcessor
                 await FailAsync(failure, exception, cancellationToken).ConfigureAwait(false);
             else
                 await PushErrorAsync(failure.Message, exception, failure.Category, fatal: false, cancellationToken).ConfigureAwait(false);
-            StopSpeaking(complete: false, cancellationToken);
+            await StopSpeakingAsync(complete: false, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>Pushes samples as output audio at the pipeline's rate; <paramref name="flush"/> drains the resampler.</summary>
-    private void PushAudio(ReadOnlySpan<short> samples, int rate, bool flush, string context, CancellationToken cancellationToken)
+    /// <summary>Pushes PCM as output audio at the pipeline's rate; <paramref name="flush"/> drains the resampler.</summary>
+    private ValueTask PushAudioAsync(ReadOnlyMemory<byte> audio, int rate, bool flush, string context, CancellationToken cancellationToken)
     {
         var outputRate = StartFrame?.AudioOutSampleRate ?? rate;
         if (rate != outputRate && (_resampler is null || _resamplerRate != rate))
             (_resampler, _resamplerRate) = (new MonoConverter(rate, 1, outputRate), rate);
         var resampler = rate == outputRate ? null : _resampler;
+        var samples = MemoryMarshal.Cast<byte, short>(audio.Span);
         var output = resampler is null ? samples : flush ? resampler.Flush() : resampler.Convert(samples);
         if (flush)
             resampler?.Reset();
         if (output.IsEmpty)
-            return;
+            return ValueTask.CompletedTask;
         // Frames own their audio: downstream may keep it (a recorder, a jitter buffer).
         var bytes = MemoryMarshal.AsBytes(output).ToArray();
-        Push(new TtsAudioRawFrame(bytes, outputRate) { ContextId = context }, cancellationToken);
+        return PushAsync(new TtsAudioRawFrame(bytes, outputRate) { ContextId = context }, cancellationToken);
     }
 
-    /// <summary>Pushes a frame of the synthesis in flight unless it was interrupted (checked under the gate the interruption takes).</summary>
-    private void Push(Frame frame, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pushes a frame of the synthesis in flight; once interrupted the synthesis stops here (and the base class drops a
+    /// frame pushed with a cancelled token, so nothing of it can follow the interruption downstream).
+    /// </summary>
+    private ValueTask PushAsync(Frame frame, CancellationToken cancellationToken)
     {
-        lock (_outputGate)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            _ = PushFrameAsync(frame, FrameDirection.Downstream, cancellationToken);
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return PushFrameAsync(frame, FrameDirection.Downstream, cancellationToken);
     }
 
-    private void StopSpeaking(bool complete, CancellationToken cancellationToken)
+    private ValueTask StopSpeakingAsync(bool complete, CancellationToken cancellationToken)
     {
         if (!_speaking)
-            return;
+            return ValueTask.CompletedTask;
         _speaking = false;
-        Push(new TtsStoppedFrame { IsComplete = complete, ContextId = _context }, cancellationToken);
+        return PushAsync(new TtsStoppedFrame { IsComplete = complete, ContextId = _context }, cancellationToken);
     }
 
     private static partial class Log
