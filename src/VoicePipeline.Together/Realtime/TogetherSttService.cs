@@ -122,6 +122,14 @@ public sealed partial class TogetherSttService : FrameProcessor
     /// <inheritdoc />
     protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
+        if (frame is SttUpdateSettingsFrame update)
+            ApplySettings(update);
+        await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    {
         switch (frame)
         {
             case InputAudioRawFrame audio:
@@ -138,10 +146,6 @@ public sealed partial class TogetherSttService : FrameProcessor
                 await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
                 if (!_failed)
                     Commit(stopped.SpeechEnd, stopped.StopSecs);
-                break;
-            case SttUpdateSettingsFrame update:
-                ApplySettings(update);
-                await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);

@@ -29,7 +29,6 @@ public sealed partial class TogetherTtsService : FrameProcessor
 
     private readonly TogetherTtsOptions _options;
     private readonly SentenceAggregator _sentences = new();
-    private readonly Lock _outputGate = new();
     private readonly CancellationTokenSource _stop = new();
     private TogetherSpeechClient? _client;
     private Task<TogetherTtsConnection>? _connecting;
@@ -41,7 +40,6 @@ public sealed partial class TogetherTtsService : FrameProcessor
     private bool _failed;
     private bool _speaking;
     private bool _inLlmResponse;
-    private volatile bool _interrupted;
     private long _contexts;
     private string? _context;
 
@@ -85,29 +83,10 @@ public sealed partial class TogetherTtsService : FrameProcessor
     /// <inheritdoc />
     protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
-        if (frame is InterruptionFrame)
+        if (direction == FrameDirection.Upstream)
         {
-            // The epoch token is already cancelled; taking the gate waits out a push in progress, so nothing of the
-            // interrupted synthesis can follow the interruption downstream.
-            _interrupted = true;
-            lock (_outputGate)
-                _ = PushFrameAsync(frame, direction, cancellationToken);
-            return;
-        }
-        if (frame is SystemFrame || direction == FrameDirection.Upstream)
-        {
-            // System frames (input audio, speaking events) arrive on the input loop, beside the synthesis: pass them
-            // on without touching the state below, which belongs to the process loop.
             await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
             return;
-        }
-        if (_interrupted)
-        {
-            _interrupted = false;
-            _sentences.Reset();
-            _resampler?.Reset();
-            _speaking = false;
-            _inLlmResponse = false;
         }
 
         switch (frame)
@@ -246,14 +225,24 @@ public sealed partial class TogetherTtsService : FrameProcessor
         Push(new TtsAudioRawFrame(bytes, StartFrame?.AudioOutSampleRate ?? ModelRate) { ContextId = context }, cancellationToken);
     }
 
-    /// <summary>Pushes a frame of the synthesis in flight unless it was interrupted (checked under the gate the interruption takes).</summary>
+    /// <summary>
+    /// Pushes a frame of the synthesis in flight; once interrupted the synthesis stops here (and the base class drops a
+    /// frame pushed with a cancelled token, so nothing of it can follow the interruption downstream).
+    /// </summary>
     private void Push(Frame frame, CancellationToken cancellationToken)
     {
-        lock (_outputGate)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            _ = PushFrameAsync(frame, FrameDirection.Downstream, cancellationToken);
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        _ = PushFrameAsync(frame, FrameDirection.Downstream, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override ValueTask OnInterruptedAsync(CancellationToken cancellationToken)
+    {
+        _sentences.Reset();
+        _resampler?.Reset();
+        _speaking = false;
+        _inLlmResponse = false;
+        return ValueTask.CompletedTask;
     }
 
     private void StopSpeaking(bool complete, CancellationToken cancellationToken)

@@ -15,13 +15,20 @@ internal sealed class RtviObserver(RtviProcessor rtvi) : IFrameObserver
     private const int Remembered = 1024;
     private readonly HashSet<long> _seen = [];
     private readonly Queue<long> _order = new();
+    private int _botSpeaking;
 
     public ValueTask OnFramePushedAsync(FramePushed pushed, CancellationToken cancellationToken = default)
     {
         var frame = pushed.Frame;
         if (frame is OutputTransportMessageUrgentFrame or InputAudioRawFrame or OutputAudioRawFrame || !FirstSight(frame.Id))
             return ValueTask.CompletedTask;
-        var message = ToMessage(frame);
+        var message = frame switch
+        {
+            // The output transport may announce the bot's speech both ways: one event per change.
+            BotStartedSpeakingFrame => Interlocked.Exchange(ref _botSpeaking, 1) == 0 ? RtviMessages.Create("bot-started-speaking") : null,
+            BotStoppedSpeakingFrame => Interlocked.Exchange(ref _botSpeaking, 0) == 1 ? RtviMessages.Create("bot-stopped-speaking") : null,
+            _ => ToMessage(frame),
+        };
         return message is { } m ? rtvi.SendAsync(m, cancellationToken) : ValueTask.CompletedTask;
     }
 

@@ -20,7 +20,8 @@ namespace VoicePipeline.Transports.WebSockets.Rtvi;
 /// <see cref="EndFrame"/>; anything else gets an <c>error-response</c>. Errors reaching this processor (they travel
 /// upstream) go to the client as <c>error</c>.</para>
 /// <para>To the client, through the <see cref="Observer"/> that sees frames wherever they are pushed:
-/// <c>user-started-speaking</c>/<c>-stopped-speaking</c>, <c>user-transcription</c> (interim and final),
+/// <c>user-started-speaking</c>/<c>-stopped-speaking</c>, <c>bot-started-speaking</c>/<c>-stopped-speaking</c> (from the
+/// output transport's <see cref="BotStartedSpeakingFrame"/>/<see cref="BotStoppedSpeakingFrame"/>), <c>user-transcription</c> (interim and final),
 /// <c>bot-llm-started</c>/<c>-text</c>/<c>-stopped</c>, <c>bot-tts-started</c>/<c>-text</c>/<c>-stopped</c>,
 /// <c>metrics</c>, <c>server-message</c> and <c>server-response</c>; the messages enter the pipeline here as
 /// <see cref="OutputTransportMessageUrgentFrame"/>s and travel downstream to the transport output.</para>
@@ -56,7 +57,7 @@ public sealed partial class RtviProcessor : FrameProcessor
     public string? ClientVersion { get; private set; }
 
     /// <inheritdoc />
-    protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
         switch (frame)
         {
