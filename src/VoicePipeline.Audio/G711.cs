@@ -16,12 +16,7 @@ public static class G711
 {
     /// <summary>Encodes PCM s16 samples as µ-law bytes, one byte per sample.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="pcm"/>.</exception>
-    public static void EncodeMuLaw(ReadOnlySpan<short> pcm, Span<byte> destination)
-    {
-        Pcm.EnsureLength(pcm.Length, destination.Length);
-        for (var i = 0; i < pcm.Length; i++)
-            destination[i] = MuLawEncoder.LinearToMuLawSample(Math.Max(pcm[i], (short)-short.MaxValue));
-    }
+    public static void EncodeMuLaw(ReadOnlySpan<short> pcm, Span<byte> destination) => Encode(pcm, destination, MuLawEncoder.LinearToMuLawSample);
 
     /// <summary>Decodes µ-law bytes to PCM s16 samples, one sample per byte.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="ulaw"/>.</exception>
@@ -33,12 +28,7 @@ public static class G711
 
     /// <summary>Encodes PCM s16 samples as A-law bytes, one byte per sample.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="pcm"/>.</exception>
-    public static void EncodeALaw(ReadOnlySpan<short> pcm, Span<byte> destination)
-    {
-        Pcm.EnsureLength(pcm.Length, destination.Length);
-        for (var i = 0; i < pcm.Length; i++)
-            destination[i] = ALawEncoder.LinearToALawSample(Math.Max(pcm[i], (short)-short.MaxValue));
-    }
+    public static void EncodeALaw(ReadOnlySpan<short> pcm, Span<byte> destination) => Encode(pcm, destination, ALawEncoder.LinearToALawSample);
 
     /// <summary>Decodes A-law bytes to PCM s16 samples, one sample per byte.</summary>
     /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <paramref name="alaw"/>.</exception>
@@ -46,5 +36,13 @@ public static class G711
     {
         Pcm.EnsureLength(alaw.Length, destination.Length);
         ALawDecoder.Decode(alaw, destination);
+    }
+
+    // A static method group converts to a cached delegate: no allocation per call.
+    private static void Encode(ReadOnlySpan<short> pcm, Span<byte> destination, Func<short, byte> encodeSample)
+    {
+        Pcm.EnsureLength(pcm.Length, destination.Length);
+        for (var i = 0; i < pcm.Length; i++)
+            destination[i] = encodeSample(Math.Max(pcm[i], (short)-short.MaxValue));
     }
 }

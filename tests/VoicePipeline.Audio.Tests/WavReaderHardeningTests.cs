@@ -16,7 +16,7 @@ public class WavReaderHardeningTests
         Canonical(44_100, 2, 24, 1, 600),
         Canonical(48_000, 1, 32, 1, 400),
         Canonical(24_000, 1, 32, 3, 400),
-        Extensible(),
+        TestWav.Extensible(2, 16_000, new byte[800]),
     ];
 
     [Theory]
@@ -169,19 +169,5 @@ public class WavReaderHardeningTests
         WavWriter.WriteHeader(bytes, rate, channels, data, bits, formatTag);
         new Random(rate + bits).NextBytes(bytes.AsSpan(WavWriter.HeaderSize));
         return bytes;
-    }
-
-    private static byte[] Extensible()
-    {
-        // RIFF, a LIST chunk, a 40-byte WAVE_FORMAT_EXTENSIBLE fmt chunk, data.
-        using var stream = new MemoryStream();
-        void U32(uint v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); stream.Write(b); }
-        void U16(ushort v) { Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b, v); stream.Write(b); }
-        stream.Write("RIFF"u8); U32(0); stream.Write("WAVE"u8);
-        stream.Write("LIST"u8); U32(5); stream.Write("INFOx"u8); stream.WriteByte(0);
-        stream.Write("fmt "u8); U32(40); U16(0xFFFE); U16(2); U32(16000); U32(64000); U16(4); U16(16);
-        U16(22); U16(16); U32(3); U16(1); stream.Write(new byte[14]);
-        stream.Write("data"u8); U32(800); stream.Write(new byte[800]);
-        return stream.ToArray();
     }
 }

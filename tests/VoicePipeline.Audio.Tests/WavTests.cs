@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using VoicePipeline.Tests.Shared;
 
 namespace VoicePipeline.Audio.Tests;
@@ -91,17 +90,8 @@ public class WavTests
     [Fact]
     public void Reads_wave_format_extensible_and_chunks_in_any_order()
     {
-        // fmt (extensible, 40 bytes), then a LIST chunk, then data.
-        using var stream = new MemoryStream();
-        var data = TestAudio.ToBytes(s_samples);
-        void U32(uint v) { Span<byte> b = stackalloc byte[4]; BinaryPrimitives.WriteUInt32LittleEndian(b, v); stream.Write(b); }
-        void U16(ushort v) { Span<byte> b = stackalloc byte[2]; BinaryPrimitives.WriteUInt16LittleEndian(b, v); stream.Write(b); }
-        stream.Write("RIFF"u8); U32(0); stream.Write("WAVE"u8);
-        stream.Write("LIST"u8); U32(5); stream.Write("INFOx"u8); stream.WriteByte(0);
-        stream.Write("fmt "u8); U32(40); U16(0xFFFE); U16(1); U32(16000); U32(32000); U16(2); U16(16);
-        U16(22); U16(16); U32(4); U16(1); stream.Write(new byte[14]);
-        stream.Write("data"u8); U32((uint)data.Length); stream.Write(data);
-        stream.Position = 0;
+        // A LIST chunk, then fmt (extensible, 40 bytes), then data.
+        using var stream = new MemoryStream(TestWav.Extensible(1, 16000, TestAudio.ToBytes(s_samples)));
 
         using var reader = new WavReader(stream);
         var read = new short[s_samples.Length];
