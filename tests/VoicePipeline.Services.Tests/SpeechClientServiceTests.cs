@@ -54,6 +54,28 @@ public sealed class SpeechClientServiceTests
     }
 
     [Fact]
+    public async Task Behind_a_switcher_a_settings_update_from_downstream_reaches_every_service()
+    {
+        var client = new RecordingSpeechToTextClient();
+        var segmented = new SegmentedSttService(client, new SttSettings { Language = "en" }, name: "segmented");
+        var realtime = new FakeRealtimeStt(new SttSettings { Language = "en" }, name: "realtime");
+        var stt = new ServiceSwitcher(realtime, segmented);
+        await using var harness = await FrameProcessorHarness.StartAsync(stt, Harness());
+        await harness.SendAsync(new SwitchServiceFrame(segmented), FrameDirection.Upstream);
+        await harness.SendAsync(new SttUpdateSettingsFrame { Language = "fr" }, FrameDirection.Upstream);
+        await harness.WaitForUpstreamAsync<SttUpdateSettingsFrame>();
+        await harness.SendAsync(new UserStartedSpeakingFrame());
+        await SendAudioAsync(harness, Enumerable.Repeat((short)900, 3200).ToArray());
+        await harness.SendAsync(new UserStoppedSpeakingFrame());
+        var final = await harness.WaitForDownstreamAsync<TranscriptionFrame>();
+        await harness.EndAsync();
+
+        final.Language.Should().Be("fr");
+        client.Requests.Single().Options.SpeechLanguage.Should().Be("fr");
+        realtime.Settings.Language.Should().Be("fr", "the inactive service got the update too");
+    }
+
+    [Fact]
     public async Task Segmented_stt_over_the_together_batch_client_transcribes_real_speech()
     {
         await using var emulator = await TogetherEmulator.StartAsync();
