@@ -386,9 +386,10 @@ public abstract partial class RealtimeSttService : SttService
     private async ValueTask<SessionEnd> RunSessionAsync(CancellationToken stop)
     {
         IRealtimeSttSession session;
+        var settings = Settings;
         try
         {
-            session = await _connect!.ExecuteAsync(async token => await ConnectAsync(Settings, token).ConfigureAwait(false), stop).ConfigureAwait(false);
+            session = await _connect!.ExecuteAsync(async token => await ConnectAsync(settings, token).ConfigureAwait(false), stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
@@ -407,6 +408,8 @@ public abstract partial class RealtimeSttService : SttService
         int replayed;
         lock (_gate)
         {
+            if (!ReferenceEquals(settings, Settings))
+                session.Update(Settings); // changed while connecting
             Replay(session);
             replayed = _replayCount;
             _reconnectRequested = false;

@@ -13,8 +13,8 @@ namespace VoicePipeline.Services;
 /// Every service runs in its own branch of a <see cref="ParallelPipeline"/> between two gates. Frames reach only the
 /// active service, except lifecycle frames (start, end, cancel), interruptions and settings updates, which reach every
 /// service (so a service made active later already has the settings); what an inactive service produces is dropped.
-/// Each gate flips when the switch frame passes it, so the frames before a switch go to the old service and the
-/// frames after it to the new one, in order.
+/// Frames after a switch go to the new service; the old one's output for the frames before it still goes out. The
+/// services run side by side, so output of the old and the new service may interleave around a switch.
 /// </remarks>
 public sealed class ServiceSwitcher : Pipeline
 {
@@ -53,7 +53,8 @@ public sealed class ServiceSwitcher : Pipeline
                 throw new ArgumentException("A switcher needs at least one service.", nameof(services));
             Services = services;
             Active = services[0];
-            Branches = new ParallelPipeline(services.Select(s => new FrameProcessor[] { new Gate(this, s, entry: true), s, new Gate(this, s, entry: false) }).ToArray());
+            Branches = new ParallelPipeline(services.Select((s, i) => new Branch(s, i == 0))
+                .Select(b => new FrameProcessor[] { new Gate(this, b, entry: true), b.Service, new Gate(this, b, entry: false) }).ToArray());
         }
 
         public FrameProcessor[] Services { get; }
@@ -65,28 +66,41 @@ public sealed class ServiceSwitcher : Pipeline
             => Array.Find(Services, s => ReferenceEquals(s, frame.Service) || (frame.ServiceName is not null && string.Equals(s.Name, frame.ServiceName, StringComparison.Ordinal)));
     }
 
-    /// <summary>Lets a branch's frames through only while its service is active; runs on the caller's thread, like a pipeline boundary.</summary>
-    private sealed class Gate(SwitchState state, FrameProcessor service, bool entry) : FrameProcessor($"{service.Name}.{(entry ? "in" : "out")}")
+    /// <summary>
+    /// Lets a branch's frames through only while its service is active; runs on the caller's thread, like a pipeline
+    /// boundary. What goes into the services follows the switcher's active service, switched as the switch frame
+    /// enters; what comes out of a service follows its branch's own flag, switched as the switch frame leaves that
+    /// service, so a service's output for the frames before the switch still goes out.
+    /// </summary>
+    private sealed class Gate(SwitchState state, Branch branch, bool entry) : FrameProcessor($"{branch.Service.Name}.{(entry ? "in" : "out")}")
     {
-        private bool _active = ReferenceEquals(state.Services[0], service);
-
         public override ValueTask SetupAsync(FrameProcessorSetup setup, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
         public override ValueTask QueueFrameAsync(Frame frame, FrameDirection direction = FrameDirection.Downstream, CancellationToken cancellationToken = default)
         {
+            var inbound = entry == (direction == FrameDirection.Downstream);
             if (frame is SwitchServiceFrame switching && state.Selected(switching) is { } selected)
             {
-                _active = ReferenceEquals(selected, service);
-                if (_active && entry == (direction == FrameDirection.Downstream))
-                    Volatile.Write(ref state.Active, service); // the first gate the frame meets on its way in
+                if (inbound)
+                    Volatile.Write(ref state.Active, selected);
+                else
+                    branch.OutputActive = ReferenceEquals(selected, branch.Service);
                 return PushFrameAsync(frame, direction, cancellationToken);
             }
-            var towardService = entry == (direction == FrameDirection.Downstream);
-            var pass = _active
-                || frame is Frames.StartFrame or EndFrame or CancelFrame
-                || (towardService && frame is ServiceUpdateSettingsFrame or InterruptionFrame);
+            var pass = frame is Frames.StartFrame or EndFrame or CancelFrame
+                || (inbound
+                    ? ReferenceEquals(Volatile.Read(ref state.Active), branch.Service) || frame is ServiceUpdateSettingsFrame or InterruptionFrame
+                    : branch.OutputActive);
             return pass ? PushFrameAsync(frame, direction, cancellationToken) : ValueTask.CompletedTask;
         }
+    }
+
+    /// <summary>A service and whether its output goes out.</summary>
+    private sealed class Branch(FrameProcessor service, bool active)
+    {
+        public FrameProcessor Service { get; } = service;
+
+        public volatile bool OutputActive = active;
     }
 }
 
