@@ -10,7 +10,7 @@ namespace VoicePipeline.Testing;
 public sealed class AudioEcho(string? name = null) : FrameProcessor(name)
 {
     /// <inheritdoc />
-    protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
         await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
         if (frame is InputAudioRawFrame audio)

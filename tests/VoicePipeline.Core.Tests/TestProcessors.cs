@@ -52,12 +52,22 @@ internal sealed class StuckProcessor(bool stuckOnSystemFrames = false) : FramePr
 
     protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
-        if (frame is TextFrame || (stuckOnSystemFrames && frame is PingFrame))
-        {
-            Entered.TrySetResult();
-            await new TaskCompletionSource().Task; // ignores the token on purpose
-        }
+        if (frame is TextFrame)
+            await HangAsync();
         await PushFrameAsync(frame, direction, cancellationToken);
+    }
+
+    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    {
+        if (stuckOnSystemFrames && frame is PingFrame)
+            await HangAsync();
+        await PushFrameAsync(frame, direction, cancellationToken);
+    }
+
+    private Task HangAsync()
+    {
+        Entered.TrySetResult();
+        return new TaskCompletionSource().Task; // ignores the token on purpose
     }
 }
 

@@ -31,3 +31,15 @@ public sealed class UserStoppedSpeakingFrame : SystemFrame
     /// <summary>Gets the audio time at which speech really ended.</summary>
     public TimeSpan SpeechEnd => Timestamp - TimeSpan.FromSeconds(StopSecs);
 }
+
+/// <summary>
+/// The bot's audio started playing out. Emitted by the output transport from what it actually plays, pushed both
+/// downstream and upstream so processors on either side (aggregators, mute filters, idle timers) know the bot speaks.
+/// </summary>
+public sealed class BotStartedSpeakingFrame : SystemFrame;
+
+/// <summary>
+/// The bot's audio stopped playing out (the reply ended, was interrupted, or the audio ran dry). Emitted by the output
+/// transport, pushed both downstream and upstream.
+/// </summary>
+public sealed class BotStoppedSpeakingFrame : SystemFrame;

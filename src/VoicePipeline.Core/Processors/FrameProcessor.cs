@@ -12,12 +12,30 @@ namespace VoicePipeline.Processors;
 /// and control frames in order. An <see cref="InterruptionFrame"/> cancels the process loop's in-flight work and drops
 /// its queued interruptible frames. Exceptions never escape: they become <see cref="ErrorFrame"/>s pushed upstream.
 /// </summary>
+/// <remarks>
+/// <para>The processing contract: what may run at the same time as what.</para>
+/// <list type="bullet">
+/// <item><see cref="ProcessFrameAsync"/> sees data and control frames only, one at a time, in order, on the process
+/// loop; it is never re-entered. <see cref="OnEndAsync"/> and <see cref="OnInterruptedAsync"/> run on the same loop,
+/// so they never overlap it either: state touched only from these three needs no lock.</item>
+/// <item><see cref="ProcessSystemFrameAsync"/> sees system frames (audio input, speaking events, interruptions,
+/// errors, metrics), one at a time, in arrival order, on the input loop, together with <see cref="OnStartAsync"/> and
+/// <see cref="OnCancelAsync"/>. It may run at the same time as <see cref="ProcessFrameAsync"/>, never with itself.</item>
+/// <item>An interruption is handled by this class: the in-flight work's token is cancelled, queued interruptible
+/// frames are dropped, and an interruptible frame pushed with an already cancelled token is dropped, atomically with
+/// respect to the interruption, so no output of interrupted work can follow the <see cref="InterruptionFrame"/>
+/// downstream. Then <see cref="ProcessSystemFrameAsync"/> sees the interruption (the default pushes it on), and
+/// <see cref="OnInterruptedAsync"/> runs on the process loop before any frame queued after it.</item>
+/// <item><see cref="PushFrameAsync"/> and <see cref="QueueFrameAsync"/> are safe from any thread.</item>
+/// </list>
+/// </remarks>
 public abstract class FrameProcessor : IAsyncDisposable
 {
     private static long s_instances;
 
     private readonly Channel<QueuedFrame> _input;
     private readonly Channel<QueuedFrame> _process;
+    private readonly Lock _interruptionGate = new();
     private InterruptionEpoch _epoch = new();
     private CancellationTokenSource? _lifetime;
     private Task? _loops;
@@ -128,19 +146,57 @@ public abstract class FrameProcessor : IAsyncDisposable
     protected virtual ValueTask OnCancelAsync(CancelFrame frame, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>
-    /// Processes one frame. Sees every frame except start, end and cancel (see the On*Async hooks). The default pushes
-    /// the frame on in the same direction; overrides handle their frames and call the base for the rest.
+    /// Called on the process loop after an <see cref="InterruptionFrame"/>, before any frame queued after it and never
+    /// at the same time as <see cref="ProcessFrameAsync"/>: reset per-reply state here. The in-flight work was already
+    /// cancelled and the queued interruptible frames dropped.
+    /// </summary>
+    protected virtual ValueTask OnInterruptedAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <summary>
+    /// Processes one data or control frame (except the <see cref="EndFrame"/>: see <see cref="OnEndAsync"/>), one at a
+    /// time, in order; never re-entered. The default pushes the frame on in the same direction; overrides handle their
+    /// frames and call the base for the rest.
     /// </summary>
     /// <param name="frame">The frame.</param>
     /// <param name="direction">The direction it travels.</param>
-    /// <param name="cancellationToken">Cancelled by an interruption (for data and control frames) or at shutdown.</param>
+    /// <param name="cancellationToken">Cancelled by an interruption (for interruptible frames) or at shutdown.</param>
     protected virtual ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
         => PushFrameAsync(frame, direction, cancellationToken);
 
-    /// <summary>Pushes a frame to the next processor (downstream) or the previous one (upstream).</summary>
+    /// <summary>
+    /// Processes one system frame (except start and cancel: see the On*Async hooks) as soon as it arrives, ahead of
+    /// queued work, in arrival order; never re-entered, but it may run at the same time as
+    /// <see cref="ProcessFrameAsync"/>. The default pushes the frame on in the same direction.
+    /// </summary>
+    /// <param name="frame">The frame.</param>
+    /// <param name="direction">The direction it travels.</param>
+    /// <param name="cancellationToken">Cancelled at shutdown.</param>
+    protected virtual ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+        => PushFrameAsync(frame, direction, cancellationToken);
+
+    /// <summary>
+    /// Pushes a frame to the next processor (downstream) or the previous one (upstream). An interruptible data or
+    /// control frame pushed with an already cancelled <paramref name="cancellationToken"/> is dropped: the work that
+    /// made it was interrupted or stopped.
+    /// </summary>
     protected ValueTask PushFrameAsync(Frame frame, FrameDirection direction = FrameDirection.Downstream, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(frame);
+        if (frame.Kind >= FrameKind.Data && cancellationToken.CanBeCanceled && frame is not IUninterruptibleFrame)
+        {
+            // Checked and queued under the gate an interruption cancels under, so nothing interrupted follows it.
+            lock (_interruptionGate)
+            {
+                return cancellationToken.IsCancellationRequested
+                    ? ValueTask.CompletedTask
+                    : PushUncheckedAsync(frame, direction, cancellationToken);
+            }
+        }
+        return PushUncheckedAsync(frame, direction, cancellationToken);
+    }
+
+    private ValueTask PushUncheckedAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    {
         var target = direction == FrameDirection.Downstream ? Next : Previous;
         if (_setup.Observers is { } observers)
             observers.OnFramePushed(this, target, frame, direction);
@@ -229,7 +285,7 @@ public abstract class FrameProcessor : IAsyncDisposable
                 {
                     var handled = kind == FrameKind.SystemLifecycle
                         ? HandleLifecycleFrameAsync(item.Frame, item.Direction, lifetime)
-                        : ProcessGuardedAsync(item.Frame, item.Direction, lifetime);
+                        : ProcessGuardedAsync(item.Frame, item.Direction, system: true, lifetime);
                     if (!handled.IsCompletedSuccessfully)
                         await handled.ConfigureAwait(false);
                 }
@@ -259,9 +315,13 @@ public abstract class FrameProcessor : IAsyncDisposable
                     await RunGuardedAsync(Hook.End, item.Frame, token).ConfigureAwait(false);
                     await PushFrameAsync(item.Frame, item.Direction, CancellationToken.None).ConfigureAwait(false);
                 }
+                else if (item.Frame is InterruptionFrame)
+                {
+                    await RunGuardedAsync(Hook.Interrupted, item.Frame, token).ConfigureAwait(false);
+                }
                 else
                 {
-                    await ProcessGuardedAsync(item.Frame, item.Direction, token).ConfigureAwait(false);
+                    await ProcessGuardedAsync(item.Frame, item.Direction, system: false, token).ConfigureAwait(false);
                 }
             }
         }
@@ -284,23 +344,31 @@ public abstract class FrameProcessor : IAsyncDisposable
                 await PushFrameAsync(frame, direction, CancellationToken.None).ConfigureAwait(false);
                 break;
             case InterruptionFrame:
-                Interlocked.Exchange(ref _epoch, new InterruptionEpoch()).Cancel();
+                InterruptionEpoch next;
+                lock (_interruptionGate)
+                {
+                    next = new InterruptionEpoch();
+                    Interlocked.Exchange(ref _epoch, next).Cancel();
+                }
                 ProcessorLog.Interrupted(Logger, Name);
-                await ProcessGuardedAsync(frame, direction, lifetime).ConfigureAwait(false);
+                await ProcessGuardedAsync(frame, direction, system: true, lifetime).ConfigureAwait(false);
+                // The process loop resets after everything queued before the interruption was dropped.
+                if (!_cancelled)
+                    _process.Writer.TryWrite(new QueuedFrame(frame, direction, next));
                 break;
             default:
-                await ProcessGuardedAsync(frame, direction, lifetime).ConfigureAwait(false);
+                await ProcessGuardedAsync(frame, direction, system: true, lifetime).ConfigureAwait(false);
                 break;
         }
     }
 
     /// <summary>The hot path: most frames complete synchronously, so only await when the work really is asynchronous.</summary>
-    private ValueTask ProcessGuardedAsync(Frame frame, FrameDirection direction, CancellationToken token)
+    private ValueTask ProcessGuardedAsync(Frame frame, FrameDirection direction, bool system, CancellationToken token)
     {
         ValueTask work;
         try
         {
-            work = ProcessFrameAsync(frame, direction, token);
+            work = system ? ProcessSystemFrameAsync(frame, direction, token) : ProcessFrameAsync(frame, direction, token);
         }
 #pragma warning disable CA1031 // Caught and reported as an ErrorFrame by the slow path.
         catch (Exception exception)
@@ -353,6 +421,7 @@ public abstract class FrameProcessor : IAsyncDisposable
             {
                 Hook.Start => OnStartAsync((StartFrame)frame, token),
                 Hook.End => OnEndAsync((EndFrame)frame, token),
+                Hook.Interrupted => OnInterruptedAsync(token),
                 _ => OnCancelAsync((CancelFrame)frame, token),
             };
             await work.ConfigureAwait(false);
@@ -373,6 +442,7 @@ public abstract class FrameProcessor : IAsyncDisposable
     {
         Start,
         End,
+        Interrupted,
         Cancel,
     }
 }

@@ -49,7 +49,7 @@ public sealed class VadProcessor : FrameProcessor
             : base.QueueFrameAsync(frame, direction, cancellationToken);
 
     /// <inheritdoc />
-    protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
         switch (frame)
         {

@@ -1,5 +1,6 @@
 using VoicePipeline.Frames;
 using VoicePipeline.Pipelines;
+using VoicePipeline.Processors;
 using VoicePipeline.Testing;
 
 namespace VoicePipeline.Core.Tests.Processors;
@@ -103,5 +104,149 @@ public class FrameProcessorTests
         var again = () => processor.SetupAsync(new VoicePipeline.Processors.FrameProcessorSetup()).AsTask();
 
         await again.Should().ThrowAsync<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task Handlers_are_never_reentered_under_interleaved_system_and_data_frames()
+    {
+        var probe = new ReentrancyProbe();
+        await using var harness = await FrameProcessorHarness.StartAsync(probe);
+
+        const int Count = 2000;
+        var data = Task.Run(async () =>
+        {
+            for (var i = 0; i < Count; i++)
+                await harness.SendAsync(new TextFrame(i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        });
+        var system = Task.Run(async () =>
+        {
+            for (var i = 0; i < Count; i++)
+                await harness.SendAsync(i % 100 == 99 ? new InterruptionFrame() : new PingFrame());
+        });
+        await Task.WhenAll(data, system);
+        await harness.EndAsync();
+
+        probe.DataOverlaps.Should().Be(0, "ProcessFrameAsync and OnInterruptedAsync share the process loop");
+        probe.SystemOverlaps.Should().Be(0, "ProcessSystemFrameAsync runs on the input loop, one frame at a time");
+        probe.SystemFramesSeen.Should().Be(Count);
+        probe.Interruptions.Should().BeInRange(1, Count / 100, "back-to-back interruptions reset once");
+        probe.DataFramesSeen.Should().BeGreaterThan(0);
+        probe.DataFramesSeen.Should().BeLessThanOrEqualTo(Count);
+        probe.SawSystemFrameInDataHandler.Should().BeFalse();
+        probe.SawDataFrameInSystemHandler.Should().BeFalse();
+        var order = harness.Downstream.OfType<TextFrame>().Select(t => int.Parse(t.Text, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        order.Should().BeInAscendingOrder("data frames keep their order, an interruption only drops some");
+    }
+
+    [Fact]
+    public async Task Nothing_the_interrupted_work_pushes_follows_the_interruption_downstream()
+    {
+        for (var round = 0; round < 20; round++)
+        {
+            var producer = new BusyProducer();
+            await using var harness = await FrameProcessorHarness.StartAsync(producer);
+            await harness.SendAsync(new TextFrame("go"));
+            await producer.Producing.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+            await harness.SendAsync(new InterruptionFrame());
+            await producer.Stopped.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await harness.SendAsync(new TextFrame("after"));
+            await harness.WaitForDownstreamAsync<TextFrame>(t => t.Text == "after");
+            await harness.EndAsync();
+
+            var frames = harness.Downstream.ToList();
+            var interruption = frames.FindIndex(f => f is InterruptionFrame);
+            interruption.Should().BeGreaterThan(0);
+            frames.Skip(interruption).OfType<TextFrame>().Select(t => t.Text).Should().Equal(["after"],
+                "the interrupted work's output is dropped once the interruption has been pushed on");
+            producer.ResetsSeen.Should().Be(1);
+        }
+    }
+
+    /// <summary>Counts overlapping entries into each handler; yields inside so overlaps would have room to happen.</summary>
+    private sealed class ReentrancyProbe : FrameProcessor
+    {
+        private int _inData;
+        private int _inSystem;
+
+        public int DataOverlaps;
+        public int SystemOverlaps;
+        public int DataFramesSeen;
+        public int SystemFramesSeen;
+        public int Interruptions;
+        public bool SawSystemFrameInDataHandler;
+        public bool SawDataFrameInSystemHandler;
+
+        protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+        {
+            await EnterDataAsync();
+            SawSystemFrameInDataHandler |= frame is SystemFrame;
+            if (frame is TextFrame)
+                DataFramesSeen++;
+            Interlocked.Decrement(ref _inData);
+            await PushFrameAsync(frame, direction, cancellationToken);
+        }
+
+        protected override async ValueTask OnInterruptedAsync(CancellationToken cancellationToken)
+        {
+            await EnterDataAsync();
+            Interruptions++;
+            Interlocked.Decrement(ref _inData);
+        }
+
+        protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _inSystem) > 1)
+                Interlocked.Increment(ref SystemOverlaps);
+            await Task.Yield();
+            SawDataFrameInSystemHandler |= frame is not SystemFrame;
+            if (frame is PingFrame or InterruptionFrame)
+                SystemFramesSeen++;
+            Interlocked.Decrement(ref _inSystem);
+            await PushFrameAsync(frame, direction, cancellationToken);
+        }
+
+        private async ValueTask EnterDataAsync()
+        {
+            if (Interlocked.Increment(ref _inData) > 1)
+                Interlocked.Increment(ref DataOverlaps);
+            await Task.Yield();
+        }
+    }
+
+    /// <summary>On "go", pushes text frames as fast as it can until its token is cancelled, never checking before a push.</summary>
+    private sealed class BusyProducer : FrameProcessor
+    {
+        public TaskCompletionSource Producing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Stopped { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int ResetsSeen { get; private set; }
+
+        protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+        {
+            if (frame is not TextFrame { Text: "go" })
+            {
+                await PushFrameAsync(frame, direction, cancellationToken);
+                return;
+            }
+            for (var i = 0; !cancellationToken.IsCancellationRequested || i < 1; i++)
+            {
+                _ = PushFrameAsync(new TextFrame("w" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)), direction, cancellationToken);
+                if (i == 100)
+                    Producing.TrySetResult();
+                if (i % 64 == 0)
+                    await Task.Yield();
+            }
+            // One more push after the cancellation was seen: it must be dropped too.
+            _ = PushFrameAsync(new TextFrame("late"), direction, cancellationToken);
+            Stopped.TrySetResult();
+        }
+
+        protected override ValueTask OnInterruptedAsync(CancellationToken cancellationToken)
+        {
+            ResetsSeen++;
+            return ValueTask.CompletedTask;
+        }
     }
 }
