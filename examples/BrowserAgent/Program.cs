@@ -5,30 +5,23 @@
 using VoicePipeline.AI;
 using VoicePipeline.Examples;
 using VoicePipeline.Pipelines;
-using VoicePipeline.Together.Chat;
-using VoicePipeline.Together.Client;
-using VoicePipeline.Together.Realtime;
-using VoicePipeline.Together.Speech;
 using VoicePipeline.Transports.WebSockets;
 using VoicePipeline.Vad;
-using VoicePipeline.Vad.Silero;
 
-var (baseUrl, apiKey, emulator) = await ExampleSupport.ConnectAsync();
-await using var _ = emulator;
-using var chat = TogetherChat.CreateChatClient(new TogetherClientOptions { ApiKey = apiKey, BaseUrl = baseUrl });
-using var vadBatcher = new SileroVadBatcher();
+// The key (or the offline emulator) set once; the VADs of all sessions share one batcher.
+await using var services = await ExampleSupport.StartAsync(batchedVad: true);
 var options = new WebSocketServerOptions { Port = args.Length > 0 ? int.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 8765 };
 
 await using var server = await VoiceWebSocketServer.StartAsync(async session =>
 {
     var pipeline = new Pipeline(
         session.Input,
-        new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }) { InterruptOnSpeech = true }, // barge-in
-        new TogetherSttService(new TogetherSttOptions { ApiKey = apiKey, BaseUrl = baseUrl }),
-        new ChatClientLlmService(chat, new ChatClientLlmServiceOptions { SystemPrompt = "You are a helpful, brief voice assistant." }),
-        new TogetherTtsService(new TogetherTtsOptions { ApiKey = apiKey, BaseUrl = baseUrl, Voice = "af_heart" }),
+        new VadProcessor(services.Vad.CreateAnalyzer(), new VadParams { StopSecs = 0.5 }) { InterruptOnSpeech = true }, // barge-in
+        services.Together.CreateSttService(),
+        new ChatClientLlmService(services.Chat, new ChatClientLlmServiceOptions { SystemPrompt = "You are a helpful, brief voice assistant." }),
+        services.Together.CreateTtsService(o => o.Voice = "af_heart"),
         session.Output);
-    await using var task = new PipelineTask(pipeline, new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000 });
+    await using var task = services.Tasks.Create(pipeline, o => { o.AudioInSampleRate = 16_000; o.AudioOutSampleRate = 24_000; });
     await task.RunAsync(session.Stopping);
 }, options);
 

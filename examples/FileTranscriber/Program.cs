@@ -3,19 +3,16 @@
 using VoicePipeline.Audio.Transports;
 using VoicePipeline.Examples;
 using VoicePipeline.Pipelines;
-using VoicePipeline.Together.Realtime;
 using VoicePipeline.Vad;
-using VoicePipeline.Vad.Silero;
 
-var (baseUrl, apiKey, emulator) = await ExampleSupport.ConnectAsync();
-await using var _ = emulator;
+await using var services = await ExampleSupport.StartAsync(); // the key (or the offline emulator), set once
 
 var pipeline = new Pipeline(
     new FileTransportInput(ExampleSupport.SampleOr(args), new FileTransportInputOptions { RealTime = false }),
-    new VadProcessor(new SileroVadAnalyzer(), new VadParams { StopSecs = 0.8 }),
-    new TogetherSttService(new TogetherSttOptions { ApiKey = apiKey, BaseUrl = baseUrl }),
+    services.Vad.CreateProcessor(new VadParams { StopSecs = 0.8 }),
+    services.Together.CreateSttService(),
     new ConsoleSink());
 
-var task = new PipelineTask(pipeline, new PipelineTaskOptions { AudioInSampleRate = 16_000 });
+var task = services.Tasks.Create(pipeline, o => o.AudioInSampleRate = 16_000);
 task.ErrorReceived += (_, e) => Console.Error.WriteLine($"error: {e.Message}");
-await new PipelineRunner().RunAsync(task);
+await services.Tasks.CreateRunner().RunAsync(task);

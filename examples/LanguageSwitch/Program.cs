@@ -7,25 +7,22 @@ using VoicePipeline.Examples;
 using VoicePipeline.Frames;
 using VoicePipeline.Pipelines;
 using VoicePipeline.Processors;
-using VoicePipeline.Together.Realtime;
 using VoicePipeline.Vad;
-using VoicePipeline.Vad.Silero;
 
-var (baseUrl, apiKey, emulator) = await ExampleSupport.ConnectAsync();
-await using var _ = emulator;
+await using var services = await ExampleSupport.StartAsync(); // the key (or the offline emulator), set once
 
-var stt = new TogetherSttService(new TogetherSttOptions { ApiKey = apiKey, BaseUrl = baseUrl, Language = "en" });
+var stt = services.Together.CreateSttService(o => o.Language = "en");
 var pipeline = new Pipeline(
     // Real time, as from a microphone: the switch lands between turns (fast mode would queue every turn first).
     new FileTransportInput(ExampleSupport.SampleOr(args)),
-    new VadProcessor(new SileroVadAnalyzer(), new VadParams { StopSecs = 0.8 }),
+    services.Vad.CreateProcessor(new VadParams { StopSecs = 0.8 }),
     stt,
     new SwitchAfterFirstFinal(),
     new ConsoleSink());
 
-var task = new PipelineTask(pipeline, new PipelineTaskOptions { AudioInSampleRate = 16_000 });
+var task = services.Tasks.Create(pipeline, o => o.AudioInSampleRate = 16_000);
 task.ErrorReceived += (_, e) => Console.Error.WriteLine($"error: {e.Message}");
-await new PipelineRunner().RunAsync(task);
+await services.Tasks.CreateRunner().RunAsync(task);
 Console.WriteLine($"Language at the end: {stt.Language}");
 
 /// <summary>After the first final transcript, sends a settings update upstream to the STT service.</summary>

@@ -1,21 +1,58 @@
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using VoicePipeline.Frames;
+using VoicePipeline.Hosting;
 using VoicePipeline.Processors;
+using VoicePipeline.Together.Client;
 using VoicePipeline.Together.Emulator;
 
 namespace VoicePipeline.Examples;
 
-/// <summary>What the examples share: where to find Together (or the offline emulator) and a console sink.</summary>
+/// <summary>What the examples share: Together configured once (or the offline emulator), the services, a console sink.</summary>
 internal static class ExampleSupport
 {
-    /// <summary>Together with TOGETHER_API_KEY, otherwise the embedded emulator (offline, PocketSphinx).</summary>
+    /// <summary>
+    /// The examples' services: configuration from the environment (<c>TOGETHER_API_KEY</c>, or <c>Together__ApiKey</c>
+    /// and <c>Together__BaseUrl</c>), and without a key the embedded emulator (offline, PocketSphinx and espeak-ng) put
+    /// in as <c>Together:ApiKey</c> and <c>Together:BaseUrl</c>. The key is set here once; every service gets it.
+    /// </summary>
+    /// <param name="batchedVad">Whether VAD analyzers share a batcher (many sessions at once).</param>
+    public static async Task<ExampleServices> StartAsync(bool batchedVad = false)
+    {
+        var (configuration, emulator) = await ConfigureAsync();
+        var services = new ServiceCollection();
+        services.AddSingleton(configuration);
+        services.AddVoicePipeline().AddTogether().AddSileroVad(o => o.Batched = batchedVad);
+        var provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate(); // a bad setting is one clear error here, not in the pipeline
+        return new ExampleServices(provider, emulator);
+    }
+
+    /// <summary>Together with TOGETHER_API_KEY, otherwise the embedded emulator (offline, PocketSphinx), for code without DI.</summary>
     public static async Task<(Uri BaseUrl, string ApiKey, IAsyncDisposable? Emulator)> ConnectAsync()
     {
-        var key = Environment.GetEnvironmentVariable("TOGETHER_API_KEY");
-        if (!string.IsNullOrEmpty(key))
-            return (new Uri("https://api.together.ai/v1"), key, null);
+        var (configuration, emulator) = await ConfigureAsync();
+        var services = new ServiceCollection();
+        services.AddVoicePipeline().AddTogether(configuration);
+        await using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptions<TogetherClientOptions>>().Value;
+        return (options.BaseUrl, options.ApiKey!, emulator);
+    }
+
+    private static async Task<(IConfiguration Configuration, IAsyncDisposable? Emulator)> ConfigureAsync()
+    {
+        var environment = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+        if (!string.IsNullOrWhiteSpace(environment["Together:ApiKey"]) || !string.IsNullOrWhiteSpace(environment[TogetherClientOptions.ApiKeyEnvironmentVariable]))
+            return (environment, null);
         Console.Error.WriteLine("No TOGETHER_API_KEY: running offline against the embedded emulator. Set TOGETHER_API_KEY to use Together AI.");
         var emulator = await TogetherEmulator.StartAsync();
-        return (emulator.BaseUrl, "offline", emulator);
+        var offline = new ConfigurationBuilder()
+            .AddConfiguration(environment)
+            .AddInMemoryCollection([new("Together:ApiKey", "offline"), new("Together:BaseUrl", emulator.BaseUrl.AbsoluteUri)])
+            .Build();
+        return (offline, emulator);
     }
 
     /// <summary>The sample shipped in the repository, unless a file is given.</summary>
@@ -30,6 +67,32 @@ internal static class ExampleSupport
                 return sample;
         }
         throw new FileNotFoundException("Pass an audio file.");
+    }
+}
+
+/// <summary>An example's services, and the emulator when one runs; disposing stops both.</summary>
+internal sealed class ExampleServices(ServiceProvider provider, IAsyncDisposable? emulator) : IAsyncDisposable
+{
+    /// <summary>Gets the container.</summary>
+    public IServiceProvider Services => provider;
+
+    /// <summary>Gets the factory of Together's STT and TTS services (one per pipeline).</summary>
+    public TogetherServiceFactory Together => provider.GetRequiredService<TogetherServiceFactory>();
+
+    /// <summary>Gets the factory of VAD processors (one per pipeline).</summary>
+    public SileroVadFactory Vad => provider.GetRequiredService<SileroVadFactory>();
+
+    /// <summary>Gets the factory of pipeline tasks and runners (the container's clock and logging).</summary>
+    public PipelineTaskFactory Tasks => provider.GetRequiredService<PipelineTaskFactory>();
+
+    /// <summary>Gets Together's chat through Microsoft.Extensions.AI.</summary>
+    public IChatClient Chat => provider.GetRequiredService<IChatClient>();
+
+    public async ValueTask DisposeAsync()
+    {
+        await provider.DisposeAsync();
+        if (emulator is not null)
+            await emulator.DisposeAsync();
     }
 }
 

@@ -6,16 +6,14 @@ using VoicePipeline.Examples;
 using VoicePipeline.Frames;
 using VoicePipeline.Pipelines;
 using VoicePipeline.Processors;
-using VoicePipeline.Together.Speech;
 
-var (baseUrl, apiKey, emulator) = await ExampleSupport.ConnectAsync();
-await using var _ = emulator;
+await using var services = await ExampleSupport.StartAsync(); // the key (or the offline emulator), set once
 var text = args.Length > 0 ? args[0] : "Hello! This is VoicePipeline, speaking through Together's text to speech.";
 var output = args.Length > 1 ? args[1] : "speech.wav";
 
 List<FrameProcessor> processors =
 [
-    new TogetherTtsService(new TogetherTtsOptions { ApiKey = apiKey, BaseUrl = baseUrl, Voice = "af_heart" }),
+    services.Together.CreateTtsService(o => o.Voice = "af_heart"),
     new WavFileOutput(output),
 ];
 var speaker = new PulseAudioOptions();
@@ -24,8 +22,8 @@ if (await speaker.ServerAnswersAsync())
 else
     Console.Error.WriteLine("No PulseAudio server answers: writing the file only.");
 
-var task = new PipelineTask(new Pipeline(processors), new PipelineTaskOptions { AudioOutSampleRate = 24_000 });
+var task = services.Tasks.Create(new Pipeline(processors), o => o.AudioOutSampleRate = 24_000);
 task.ErrorReceived += (_, e) => Console.Error.WriteLine($"error: {e.Message}");
 await task.QueueFramesAsync([new TtsSpeakFrame(text), new EndFrame()]);
-await new PipelineRunner().RunAsync(task);
+await services.Tasks.CreateRunner().RunAsync(task);
 Console.Error.WriteLine($"Spoken into {output}.");
