@@ -2,11 +2,23 @@ namespace VoicePipeline.Vad;
 
 /// <summary>
 /// QUIET -> STARTING -> SPEAKING -> STOPPING, driven by per-window verdicts: speech must last
-/// <see cref="VadParams.StartSecs"/> to start and silence <see cref="VadParams.StopSecs"/> to stop.
+/// <see cref="VadParams.StartSecs"/> to start and silence <see cref="VadParams.StopSecs"/> to stop. A window is speech
+/// when the model's confidence reaches <see cref="VadParams.Confidence"/> and the smoothed volume
+/// (<see cref="Volume"/>) reaches <see cref="VadParams.MinVolume"/>.
 /// </summary>
+/// <remarks>
+/// The volume is smoothed as Pipecat smooths it (a factor of 0.2 per 32 ms window) while it falls, so the short dips of
+/// running speech (a stop consonant, the gap between two words) do not close the gate and restart the count towards
+/// <see cref="VadParams.StartSecs"/>; but it follows a rise at once: smoothing a rise from silence too, as Pipecat does,
+/// would keep the gate shut through the first windows of every turn.
+/// </remarks>
 public sealed class VadStateMachine
 {
+    /// <summary>Pipecat's smoothing factor, for its 32 ms windows.</summary>
+    private const double FallFactorPer32Ms = 0.2;
+
     private readonly TimeSpan _window;
+    private readonly double _fallFactor;
     private VadParams _params;
     private int _startWindows;
     private int _stopWindows;
@@ -18,6 +30,7 @@ public sealed class VadStateMachine
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(window, TimeSpan.Zero);
         _window = window;
+        _fallFactor = 1 - Math.Pow(1 - FallFactorPer32Ms, window.TotalSeconds / 0.032);
         _params = null!;
         Params = parameters;
     }
@@ -37,6 +50,9 @@ public sealed class VadStateMachine
         }
     }
 
+    /// <summary>Gets the smoothed volume after the last window (0..1): it rises with the windows' volume at once and falls smoothly.</summary>
+    public double Volume { get; private set; }
+
     /// <summary>Gets the audio time analyzed so far.</summary>
     public TimeSpan Position => _window * _windows;
 
@@ -44,7 +60,9 @@ public sealed class VadStateMachine
     public VadTransition? Update(VadWindow verdict)
     {
         _windows++;
-        var speech = verdict.Confidence >= _params.Confidence && verdict.Volume >= _params.MinVolume;
+        var volume = float.IsNaN(verdict.Volume) ? 0 : verdict.Volume;
+        Volume = volume >= Volume ? volume : Volume + _fallFactor * (volume - Volume);
+        var speech = verdict.Confidence >= _params.Confidence && Volume >= _params.MinVolume;
         switch (State)
         {
             case VadState.Quiet when speech:
