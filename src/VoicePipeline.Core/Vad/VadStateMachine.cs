@@ -2,7 +2,9 @@ namespace VoicePipeline.Vad;
 
 /// <summary>
 /// QUIET -> STARTING -> SPEAKING -> STOPPING, driven by per-window verdicts: speech must last
-/// <see cref="VadParams.StartSecs"/> to start and silence <see cref="VadParams.StopSecs"/> to stop. A window is speech
+/// <see cref="VadParams.StartSecs"/> to start and silence <see cref="VadParams.StopSecs"/> to stop; a start reaches back
+/// over a pause shorter than <see cref="VadParams.StopSecs"/> to speech just before it (a short first word, then a stop
+/// consonant the model hears as silence), since such a pause would not have ended speech either. A window is speech
 /// when the model's confidence reaches <see cref="VadParams.Confidence"/> and the smoothed volume
 /// (<see cref="Volume"/>) reaches <see cref="VadParams.MinVolume"/>.
 /// </summary>
@@ -24,6 +26,8 @@ public sealed class VadStateMachine
     private int _stopWindows;
     private int _run;
     private long _windows;
+    private long _origin;
+    private long _lastSpeech = long.MinValue / 2;
 
     /// <summary>Creates a state machine for windows of <paramref name="window"/>.</summary>
     public VadStateMachine(VadParams parameters, TimeSpan window)
@@ -63,16 +67,30 @@ public sealed class VadStateMachine
         var volume = float.IsNaN(verdict.Volume) ? 0 : verdict.Volume;
         Volume = volume >= Volume ? volume : Volume + _fallFactor * (volume - Volume);
         var speech = verdict.Confidence >= _params.Confidence && Volume >= _params.MinVolume;
+        var index = _windows - 1;
+        if (speech && State is VadState.Speaking or VadState.Stopping)
+            _lastSpeech = index;
         switch (State)
         {
             case VadState.Quiet when speech:
             case VadState.Starting when speech:
-                _run = State == VadState.Quiet ? 1 : _run + 1;
+                if (State == VadState.Quiet)
+                {
+                    _run = 1;
+                    // A pause too short to end speech does not move where the speech began either.
+                    if (index - _lastSpeech - 1 >= _stopWindows)
+                        _origin = index;
+                }
+                else
+                {
+                    _run++;
+                }
+                _lastSpeech = index;
                 State = VadState.Starting;
                 if (_run >= _startWindows)
                 {
                     State = VadState.Speaking;
-                    return new VadTransition(true, Position, _run * _window.TotalSeconds);
+                    return new VadTransition(true, Position, (_windows - _origin) * _window.TotalSeconds);
                 }
                 break;
             case VadState.Starting:

@@ -111,15 +111,46 @@ public class VadStateMachineTests
     }
 
     [Fact]
-    public void A_window_the_model_doubts_restarts_the_count_as_in_Pipecat()
+    public void A_window_the_model_doubts_restarts_the_count_as_in_Pipecat_but_not_where_the_speech_began()
     {
         var doubt = new VadWindow(0.5f, 0.9f);
         var machine = new VadStateMachine(new VadParams(), s_window);
 
-        var transitions = Run(machine, [.. Repeat(s_speech, 5), doubt, .. Repeat(s_speech, 6)]);
+        var transitions = Run(machine, [.. Repeat(s_silence, 10), .. Repeat(s_speech, 5), doubt, .. Repeat(s_speech, 6)]);
 
-        transitions.Should().ContainSingle().Which.Window.Should().Be(11);
-        SpeechEdge(transitions[0].Transition).Should().BeApproximately(6 * 0.032, 1e-9);
+        transitions.Should().ContainSingle().Which.Window.Should().Be(21, "six windows of speech in a row confirm a start");
+        SpeechEdge(transitions[0].Transition).Should().BeApproximately(10 * 0.032, 1e-9, "a one-window pause would not have ended speech");
+    }
+
+    [Fact]
+    public void A_start_reaches_back_over_pauses_shorter_than_stop_secs_only()
+    {
+        // A short first word ("What"), a stop consonant the model hears as silence, then the rest of the question.
+        var shortPause = new VadStateMachine(new VadParams(), s_window);
+        var longPause = new VadStateMachine(new VadParams(), s_window);
+        var blip = new VadStateMachine(new VadParams { StopSecs = 0.8 }, s_window);
+
+        var reached = Run(shortPause, [.. Repeat(s_silence, 10), .. Repeat(s_speech, 4), .. Repeat(s_silence, 5), .. Repeat(s_speech, 6)]);
+        var notReached = Run(longPause, [.. Repeat(s_silence, 10), .. Repeat(s_speech, 4), .. Repeat(s_silence, 6), .. Repeat(s_speech, 6)]);
+        var chained = Run(blip, [.. Repeat(s_silence, 10), s_speech, .. Repeat(s_silence, 20), s_speech, s_speech, .. Repeat(s_silence, 20), .. Repeat(s_speech, 6)]);
+
+        reached.Should().ContainSingle().Which.Window.Should().Be(24, "the start is confirmed when it would have been without reaching back");
+        SpeechEdge(reached[0].Transition).Should().BeApproximately(10 * 0.032, 1e-9);
+        notReached.Should().ContainSingle().Which.Window.Should().Be(25);
+        SpeechEdge(notReached[0].Transition).Should().BeApproximately(20 * 0.032, 1e-9, "six windows of silence (0.2 s) would have ended speech");
+        SpeechEdge(chained.Should().ContainSingle().Subject.Transition).Should().BeApproximately(10 * 0.032, 1e-9, "each pause is shorter than 0.8 s");
+    }
+
+    [Fact]
+    public void A_start_never_reaches_back_into_the_previous_segment()
+    {
+        var machine = new VadStateMachine(new VadParams(), s_window);
+
+        var transitions = Run(machine, [.. Repeat(s_speech, 10), .. Repeat(s_silence, 6), .. Repeat(s_speech, 6)]);
+
+        transitions.Select(t => t.Transition.Speaking).Should().Equal(true, false, true);
+        SpeechEdge(transitions[1].Transition).Should().BeApproximately(10 * 0.032, 1e-9);
+        SpeechEdge(transitions[2].Transition).Should().BeApproximately(16 * 0.032, 1e-9);
     }
 
     [Fact]
