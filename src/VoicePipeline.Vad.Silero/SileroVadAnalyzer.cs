@@ -7,7 +7,8 @@ namespace VoicePipeline.Vad.Silero;
 /// <summary>
 /// Silero VAD for one stream: audio at any rate and channel count is down-mixed and resampled (with the project's
 /// resampler) to 16 kHz, or kept at 8 kHz, cut into windows of 512 samples (8 kHz: 256) with 64 (32) samples of context
-/// prepended, and scored with the recurrent state carried across windows. Runs inline on the caller's thread with
+/// prepended, and scored with the recurrent state carried across windows; each window's volume is its BS.1770 loudness
+/// on Pipecat's scale (see <see cref="VadWindow.Volume"/>). Runs inline on the caller's thread with
 /// preallocated tensors (no allocation per window), or through a shared <see cref="SileroVadBatcher"/>, which
 /// <see cref="AnalyzeAsync"/> waits for without blocking a thread.
 /// </summary>
@@ -20,6 +21,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
     private readonly float[] _stateOut = new float[2 * 128];
     private readonly float[] _output = new float[1];
     private readonly long[] _sampleRate = new long[1];
+    private readonly LoudnessMeter _loudness = new(16_000);
     private float[] _input = [];
     private OrtValue[] _tensors = [];
     private OrtIoBinding? _binding;
@@ -63,6 +65,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
         _input = new float[_context + _window];
         Array.Clear(_stateIn);
         _sampleRate[0] = _modelRate;
+        _loudness.Configure(_modelRate);
         DisposeTensors();
         if (_batcher is not null)
             return; // the batcher runs the model on its own tensors
@@ -102,7 +105,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
                 probability = _batcher.Score(_ticket!, _input, _stateIn, _modelRate);
             }
             AdvanceContext();
-            results[count++] = new VadWindow(probability, (float)Pcm.Loudness(window));
+            results[count++] = new VadWindow(probability, _loudness.Measure(window));
         }
         Consume(offset);
         return count;
@@ -128,7 +131,7 @@ public sealed class SileroVadAnalyzer : IVadAnalyzer
             LoadWindow(_buffered.AsSpan(offset, _window));
             var probability = await _batcher!.ScoreAsync(_ticket!, _input, _stateIn, _modelRate).ConfigureAwait(false);
             AdvanceContext();
-            results.Span[count++] = new VadWindow(probability, (float)Pcm.Loudness(_buffered.AsSpan(offset, _window)));
+            results.Span[count++] = new VadWindow(probability, _loudness.Measure(_buffered.AsSpan(offset, _window)));
         }
         Consume(offset);
         return count;

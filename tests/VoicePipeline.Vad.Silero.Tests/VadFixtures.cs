@@ -50,6 +50,75 @@ internal static class VadFixtures
         return (loud.First() * hop, (loud.Last() + 1) * hop);
     }
 
+    /// <summary>
+    /// Where a clip's speech begins and ends by its own envelope: the first and last 10 ms frame within 25 dB of the
+    /// loudest, after a 150 Hz high-pass that leaves the voice and removes the rumble some recordings begin with.
+    /// </summary>
+    public static Segment SpeechEnvelope(short[] clean, int sampleRate)
+    {
+        // A second-order Butterworth high-pass (the audio EQ cookbook's).
+        var w0 = 2 * Math.PI * 150 / sampleRate;
+        var alpha = Math.Sin(w0) / (2 * Math.Sqrt(0.5));
+        var cos = Math.Cos(w0);
+        var a0 = 1 + alpha;
+        double b0 = (1 + cos) / 2 / a0, b1 = -(1 + cos) / a0, b2 = (1 + cos) / 2 / a0, a1 = -2 * cos / a0, a2 = (1 - alpha) / a0;
+        double z1 = 0, z2 = 0;
+        var hop = sampleRate / 100;
+        var levels = new double[clean.Length / hop];
+        for (var f = 0; f < levels.Length; f++)
+        {
+            double sum = 0;
+            for (var i = f * hop; i < (f + 1) * hop; i++)
+            {
+                var y = b0 * clean[i] + z1;
+                z1 = b1 * clean[i] - a1 * y + z2;
+                z2 = b2 * clean[i] - a2 * y;
+                sum += y * y;
+            }
+            levels[f] = 10 * Math.Log10(sum / hop + 1e-9);
+        }
+        var threshold = levels.Max() - 25;
+        var first = Array.FindIndex(levels, l => l > threshold);
+        var last = Array.FindLastIndex(levels, l => l > threshold);
+        return new Segment(first / 100.0, (last + 1) / 100.0);
+    }
+
+    /// <summary>
+    /// Noise from sox's synthesizer (<c>whitenoise</c>, <c>pinknoise</c>; repeatable: <c>sox -R</c>), scaled to an RMS
+    /// level of <paramref name="dbfs"/>.
+    /// </summary>
+    public static short[] Noise(string kind, double dbfs, int samples, int sampleRate)
+    {
+        var raw = TestAudio.TempPath(".raw");
+        var rate = sampleRate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var seconds = ((double)samples / sampleRate + 0.1).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
+        TestAudio.Run("sox", ["-R", "-n", "-r", rate, "-b", "16", "-c", "1", "-e", "signed-integer", "-t", "raw", raw, "synth", seconds, kind]);
+        try
+        {
+            var noise = TestAudio.FromBytes(File.ReadAllBytes(raw)).AsSpan(0, samples);
+            var gain = Math.Pow(10, dbfs / 20) / Audio.Pcm.Rms(noise);
+            var scaled = new short[samples];
+            for (var i = 0; i < samples; i++)
+                scaled[i] = (short)Math.Clamp(Math.Round(noise[i] * gain), short.MinValue, short.MaxValue);
+            return scaled;
+        }
+        finally
+        {
+            File.Delete(raw);
+        }
+    }
+
+    /// <summary>Adds signals sample by sample, clipping at full scale.</summary>
+    public static short[] Mix(short[] a, short[] b)
+        => a.Zip(b, (x, y) => (short)Math.Clamp(x + y, short.MinValue, short.MaxValue)).ToArray();
+
+    /// <summary>Scales a signal by <paramref name="db"/> decibels.</summary>
+    public static short[] Gain(short[] signal, double db)
+    {
+        var factor = Math.Pow(10, db / 20);
+        return signal.Select(s => (short)Math.Clamp(Math.Round(s * factor), short.MinValue, short.MaxValue)).ToArray();
+    }
+
     /// <summary>Runs a VAD over audio sent as 20 ms frames and returns the segments it reported.</summary>
     public static async Task<Segment[]> RunAsync(VadProcessor vad, short[] interleaved, int sampleRate, int channels = 1, IEnumerable<(int FrameIndex, Frame Frame)>? inserts = null)
         => ToSegments(await RunFramesAsync(vad, interleaved, sampleRate, channels, inserts));

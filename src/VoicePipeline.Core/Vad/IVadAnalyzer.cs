@@ -2,7 +2,11 @@ namespace VoicePipeline.Vad;
 
 /// <summary>The verdict on one analysis window.</summary>
 /// <param name="Confidence">The model's speech probability (0..1).</param>
-/// <param name="Volume">The window's normalized loudness (0..1).</param>
+/// <param name="Volume">
+/// The window's loudness on Pipecat's scale (0..1): ITU-R BS.1770 loudness mapped linearly from −110 LUFS (0) to
+/// −10 LUFS (1), so 0.6 is −50 LUFS (about −50 dBFS RMS for speech) and digital silence is 0. Unsmoothed: the
+/// <see cref="VadStateMachine"/> smooths it.
+/// </param>
 public readonly record struct VadWindow(float Confidence, float Volume);
 
 /// <summary>

@@ -12,7 +12,10 @@ public sealed record VadParams
     /// <summary>Gets how long silence must last before the user counts as stopped (seconds).</summary>
     public double StopSecs { get; init; } = 0.2;
 
-    /// <summary>Gets the minimum normalized loudness (0..1) for a window to count as speech.</summary>
+    /// <summary>
+    /// Gets the minimum smoothed volume (0..1, the scale of <see cref="VadWindow.Volume"/>: 0.6 is −50 LUFS) for a window
+    /// to count as speech. It keeps faint sound the model mistakes for speech (far-off voices, a quiet TV) out.
+    /// </summary>
     public double MinVolume { get; init; } = 0.6;
 
     /// <summary>Throws when a parameter is out of range.</summary>
