@@ -31,7 +31,7 @@ public static class McpTools
     }
 
     /// <summary>Starts an MCP server from one command line (<c>"COMMAND ARGS..."</c>, with shell-style quotes) over stdio and lists its tools.</summary>
-    public static Task<McpToolSet> ConnectStdioAsync(string commandLine, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
+    public static Task<McpToolSet> ConnectCommandLineAsync(string commandLine, ILoggerFactory? loggerFactory = null, CancellationToken cancellationToken = default)
     {
         var words = SplitCommandLine(commandLine);
         if (words.Count == 0)

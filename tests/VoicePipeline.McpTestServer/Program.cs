@@ -8,12 +8,12 @@ using ModelContextProtocol.Server;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.ClearProviders(); // stdout is the protocol
-builder.Services.AddMcpServer().WithStdioServerTransport().WithTools(typeof(TestTools));
+builder.Services.AddMcpServer().WithStdioServerTransport().WithToolsFromAssembly();
 await builder.Build().RunAsync();
 
 /// <summary>The test server's tools.</summary>
 [McpServerToolType]
-internal static class TestTools
+public static class TestTools
 {
     [McpServerTool(Name = "add"), Description("Adds two integers.")]
     public static int Add(int a, int b) => a + b;
