@@ -289,9 +289,11 @@ public abstract class FrameProcessor : IAsyncDisposable
                     if (!handled.IsCompletedSuccessfully)
                         await handled.ConfigureAwait(false);
                 }
-                else if (!_cancelled && (item.Frame is IUninterruptibleFrame || ReferenceEquals(item.Epoch, Volatile.Read(ref _epoch))))
+                else if (!_cancelled)
                 {
-                    _process.Writer.TryWrite(item);
+                    // Tagged with the epoch in force when read: an interruption read before it is already applied, so a
+                    // frame queued behind an interruption (even before the interruption was read) is never dropped by it.
+                    _process.Writer.TryWrite(item with { Epoch = Volatile.Read(ref _epoch) });
                 }
             }
         }
