@@ -4,69 +4,51 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using VoicePipeline.Audio;
 using VoicePipeline.Frames;
-using VoicePipeline.Processors;
 
 namespace VoicePipeline.Transports.WebSockets;
 
 /// <summary>
 /// Sends the pipeline's output to the client: audio as binary PCM s16le mono at the server's output rate (resampled
-/// with the project's resampler), transcripts, spoken text and speaking events as JSON text messages (see
-/// <see cref="WebSocketSession"/>). Every frame passes on.
+/// with the project's resampler), played out in real time in 20 ms chunks by the <see cref="OutputTransport"/> base,
+/// transcripts, spoken text (as it plays) and speaking events as JSON text messages (see <see cref="WebSocketSession"/>).
+/// Every frame passes on.
 /// </summary>
-internal sealed class WebSocketTransportOutput(WebSocketSession session) : FrameProcessor("WebSocketTransportOutput")
+internal sealed class WebSocketTransportOutput(WebSocketSession session) : OutputTransport(name: "WebSocketTransportOutput")
 {
     private readonly ArrayBufferWriter<byte> _json = new(256);
     private MonoConverter? _converter;
     private int _channels;
 
-    protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    protected override async ValueTask OnFrameOutAsync(Frame frame, CancellationToken cancellationToken)
     {
-        if (direction == FrameDirection.Downstream)
+        var type = frame switch
         {
-            switch (frame)
-            {
-                case OutputAudioRawFrame audio:
-                    await SendAudioAsync(audio, cancellationToken).ConfigureAwait(false);
-                    break;
-                case InterimTranscriptionFrame interim:
-                    await SendEventAsync("transcript", interim.Text, final: false, cancellationToken).ConfigureAwait(false);
-                    break;
-                case TranscriptionFrame final:
-                    await SendEventAsync("transcript", final.Text, final: true, cancellationToken).ConfigureAwait(false);
-                    break;
-                case TtsTextFrame spoken:
-                    await SendEventAsync("bot_text", spoken.Text, final: null, cancellationToken).ConfigureAwait(false);
-                    break;
-            }
+            InterimTranscriptionFrame or TranscriptionFrame => "transcript",
+            TtsTextFrame => "bot_text",
+            UserStartedSpeakingFrame => "user_started_speaking",
+            UserStoppedSpeakingFrame => "user_stopped_speaking",
+            _ => null,
+        };
+        if (type is not null)
+        {
+            var text = (frame as TextFrame)?.Text;
+            bool? final = frame switch { InterimTranscriptionFrame => false, TranscriptionFrame => true, _ => null };
+            await SendEventAsync(type, text, final, cancellationToken).ConfigureAwait(false);
         }
-        await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
     }
 
-    protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
-    {
-        if (direction == FrameDirection.Downstream)
-        {
-            var type = frame switch
-            {
-                UserStartedSpeakingFrame => "user_started_speaking",
-                UserStoppedSpeakingFrame => "user_stopped_speaking",
-                InterruptionFrame => "interruption",
-                _ => null,
-            };
-            if (type is not null)
-                await SendEventAsync(type, text: null, final: null, cancellationToken).ConfigureAwait(false);
-        }
-        await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>The base dropped its queued audio: the client drops what it holds (the page stops playback).</summary>
+    protected override ValueTask OnPlaybackInterruptedAsync(CancellationToken cancellationToken)
+        => SendEventAsync("interruption", text: null, final: null, cancellationToken);
 
-    private async ValueTask SendAudioAsync(OutputAudioRawFrame audio, CancellationToken cancellationToken)
+    protected override async ValueTask WriteAudioAsync(ReadOnlyMemory<byte> audio, int sampleRate, int channels, CancellationToken cancellationToken)
     {
-        if (_converter is null || _converter.InputRate != audio.SampleRate || _channels != audio.Channels)
+        if (_converter is null || _converter.InputRate != sampleRate || _channels != channels)
         {
-            _converter = new MonoConverter(audio.SampleRate, audio.Channels, session.Options.OutputSampleRate);
-            _channels = audio.Channels;
+            _converter = new MonoConverter(sampleRate, channels, session.Options.OutputSampleRate);
+            _channels = channels;
         }
-        var samples = MemoryMarshal.AsBytes(_converter.Convert(Pcm.AsSamples(audio.Audio.Span)));
+        var samples = MemoryMarshal.AsBytes(_converter.Convert(Pcm.AsSamples(audio.Span)));
         var length = samples.Length;
         var bytes = ArrayPool<byte>.Shared.Rent(length);
         samples.CopyTo(bytes);

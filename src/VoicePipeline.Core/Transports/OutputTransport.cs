@@ -395,13 +395,23 @@ public abstract partial class OutputTransport : FrameProcessor
     /// <summary>The playout loop: takes the queue in order, paced by the clock in real time.</summary>
     private async Task PlayAsync(CancellationToken stop)
     {
-        try
+        while (!stop.IsCancellationRequested)
         {
-            while (!stop.IsCancellationRequested)
+            try
+            {
                 await PlayNextAsync(stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The loop must go on: a failure is reported as an ErrorFrame.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                Log.WriteFailed(Logger, exception, Name);
+                await PushErrorAsync($"{Name} failed playing out: {exception.Message}", exception, ErrorCategory.Processing, cancellationToken: CancellationToken.None).ConfigureAwait(false);
+            }
         }
     }
 
