@@ -1,31 +1,25 @@
 using VoicePipeline.Frames;
-using VoicePipeline.Processors;
 
 namespace VoicePipeline.Transports.WebSockets;
 
 /// <summary>
-/// Sends the pipeline's output to the client through the session's serializer (audio, transcripts, spoken text, events
-/// and transport messages, as that wire spells them). Data and control frames are sent from the process loop, system
-/// frames (speaking events, interruptions, urgent messages) from the input loop as they arrive. Every frame passes on.
+/// Sends the pipeline's output to the client through the session's serializer, as that wire spells it: audio played
+/// out in real time in small chunks by the <see cref="OutputTransport"/> base (so barge-in stops what the client would
+/// hear next), and transcripts, spoken text (as it plays), events and transport messages as they leave the base.
+/// Every frame passes on.
 /// </summary>
-internal sealed class WebSocketTransportOutput(WebSocketSession session) : FrameProcessor("WebSocketTransportOutput")
+internal sealed class WebSocketTransportOutput(WebSocketSession session) : OutputTransport(name: "WebSocketTransportOutput")
 {
-    protected override ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
+    protected override async ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
     {
         session.Serializer.Setup(frame); // the input's pump sets it up too, on its own task: whichever comes first
-        return ValueTask.CompletedTask;
+        await base.OnStartAsync(frame, cancellationToken).ConfigureAwait(false);
     }
 
-    protected override ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
-        => SendAndPushAsync(frame, direction, cancellationToken);
+    /// <summary>Every frame leaving the base, the interruption included (the wire tells the client to drop what it holds).</summary>
+    protected override ValueTask OnFrameOutAsync(Frame frame, CancellationToken cancellationToken)
+        => session.Serializer.SerializeAsync(frame, session, cancellationToken);
 
-    protected override ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
-        => SendAndPushAsync(frame, direction, cancellationToken);
-
-    private async ValueTask SendAndPushAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
-    {
-        if (direction == FrameDirection.Downstream)
-            await session.Serializer.SerializeAsync(frame, session, cancellationToken).ConfigureAwait(false);
-        await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
-    }
+    protected override ValueTask WriteAudioAsync(ReadOnlyMemory<byte> audio, int sampleRate, int channels, CancellationToken cancellationToken)
+        => session.Serializer.SerializeAsync(new OutputAudioRawFrame(audio, sampleRate, channels), session, cancellationToken);
 }

@@ -1,8 +1,10 @@
+using System.Buffers;
 using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using VoicePipeline.Frames;
 using VoicePipeline.Processors;
+using VoicePipeline.Transports;
 
 namespace VoicePipeline.Audio.Transports;
 
@@ -59,7 +61,7 @@ public sealed class PulseAudioOptions
             RedirectStandardOutput = !writes,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { mode, "--raw", "--format=s16le", "--channels=1", "--rate=" + sampleRate.ToString(CultureInfo.InvariantCulture), "--latency-msec=20" })
+        foreach (var argument in new[] { mode, "--raw", "--format=s16le", "--channels=1", "--rate=" + sampleRate.ToString(CultureInfo.InvariantCulture), "--latency-msec=" + (writes ? "100" : "20") })
             info.ArgumentList.Add(argument);
         if (Device is not null)
             info.ArgumentList.Add("--device=" + Device);
@@ -170,14 +172,19 @@ public sealed class PulseAudioInput(PulseAudioOptions? options = null, string? n
 }
 
 /// <summary>
-/// A speaker through PulseAudio (<c>pacat</c>): plays every <see cref="OutputAudioRawFrame"/> (TTS audio included) at the
-/// pipeline's output rate, converted with the project's resampler, and passes all frames on.
+/// A speaker through PulseAudio (<c>pacat</c>), as an <see cref="OutputTransport"/>: plays every
+/// <see cref="OutputAudioRawFrame"/> (TTS audio included) at the pipeline's output rate, converted with the project's
+/// resampler, in 20 ms chunks paced by the device (writes block while <c>pacat</c> and its pipe are full; by default
+/// <see cref="OutputTransportOptions.RealTime"/> is false, so the bot speaking frames run ahead of the speaker by what
+/// the pipe holds), and passes all frames on. A missing tool or server becomes a fatal <see cref="ErrorFrame"/>.
 /// </summary>
-public sealed class PulseAudioOutput(PulseAudioOptions? options = null, string? name = null) : FrameProcessor(name)
+public sealed class PulseAudioOutput(PulseAudioOptions? options = null, OutputTransportOptions? output = null, string? name = null)
+    : OutputTransport(output ?? new OutputTransportOptions { RealTime = false }, name)
 {
     private readonly PulseAudioOptions _options = options ?? new PulseAudioOptions();
     private Process? _process;
     private MonoConverter? _converter;
+    private int _channels;
     private int _rate;
 
     /// <inheritdoc />
@@ -192,26 +199,38 @@ public sealed class PulseAudioOutput(PulseAudioOptions? options = null, string? 
         {
             await PushErrorAsync(exception.Message, exception, ErrorCategory.InvalidRequest, fatal: true, cancellationToken).ConfigureAwait(false);
         }
+        await base.OnStartAsync(frame, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    protected override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+    protected override async ValueTask WriteAudioAsync(ReadOnlyMemory<byte> audio, int sampleRate, int channels, CancellationToken cancellationToken)
     {
-        if (frame is OutputAudioRawFrame audio && _process is { HasExited: false } process)
+        if (_process is not { HasExited: false } process)
+            return;
+        if (_converter is null || _converter.InputRate != sampleRate || _channels != channels)
         {
-            if (_converter is null || _converter.InputRate != audio.SampleRate)
-                _converter = new MonoConverter(audio.SampleRate, audio.Channels, _rate);
-            var samples = _converter.Convert(Pcm.AsSamples(audio.Audio.Span));
-            var bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples).ToArray();
-            await process.StandardInput.BaseStream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+            _converter = new MonoConverter(sampleRate, channels, _rate);
+            _channels = channels;
+        }
+        var samples = _converter.Convert(Pcm.AsSamples(audio.Span));
+        var length = samples.Length * 2;
+        var bytes = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples).CopyTo(bytes);
+            await process.StandardInput.BaseStream.WriteAsync(bytes.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
             await process.StandardInput.BaseStream.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
-        await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     /// <inheritdoc />
     protected override async ValueTask OnEndAsync(EndFrame frame, CancellationToken cancellationToken)
     {
+        await base.OnEndAsync(frame, cancellationToken).ConfigureAwait(false);
         // Let what was written play out (bounded), then stop.
         if (_process is { HasExited: false } process)
         {
@@ -224,7 +243,7 @@ public sealed class PulseAudioOutput(PulseAudioOptions? options = null, string? 
     /// <inheritdoc />
     public override async ValueTask CleanupAsync(CancellationToken cancellationToken = default)
     {
-        PulseAudioOptions.Stop(Interlocked.Exchange(ref _process, null));
         await base.CleanupAsync(cancellationToken).ConfigureAwait(false);
+        PulseAudioOptions.Stop(Interlocked.Exchange(ref _process, null));
     }
 }
