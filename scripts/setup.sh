@@ -15,7 +15,12 @@ packages=(
   pulseaudio-utils  # parec / pacat
   alsa-utils        # aplay/arecord and the recordings it ships
   sox
+  chromium          # the Pipecat client test runs Pipecat's web client in headless Chromium (Playwright drives it)
 )
+# Node.js and npm bundle that client (npm ci in tests/VoicePipeline.Transports.WebSockets.Tests/PipecatClient). A
+# machine with another Node.js (NodeSource's ships npm inside its nodejs package) keeps it.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

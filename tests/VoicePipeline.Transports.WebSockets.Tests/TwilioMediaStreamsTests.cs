@@ -26,6 +26,9 @@ public class TwilioMediaStreamsTests
 {
     private const string StreamSid = "MZ18ad3ab5a668481ce02b83e7395059f0";
 
+    /// <summary>The emulator's PocketSphinx answers slowly on a busy two-core machine (Chromium, other test assemblies).</summary>
+    private static readonly TimeSpan s_loadedMachine = TimeSpan.FromSeconds(30);
+
     [Fact]
     public async Task A_caller_hears_the_agent_as_media_with_its_stream_sid_and_barging_in_clears_it()
     {
@@ -36,7 +39,7 @@ public class TwilioMediaStreamsTests
             var pipeline = new Pipeline(
                 session.Input,
                 new VadProcessor(new SileroVadAnalyzer(), new VadParams { StopSecs = 0.5 }) { InterruptOnSpeech = true },
-                new TogetherSttService(new TogetherSttOptions { ApiKey = "test", BaseUrl = emulator.BaseUrl }),
+                new TogetherSttService(new TogetherSttOptions { ApiKey = "test", BaseUrl = emulator.BaseUrl, SessionTimeout = s_loadedMachine, FinalTranscriptTimeout = s_loadedMachine }),
                 new ChatClientLlmService(chat, new ChatClientLlmServiceOptions { SystemPrompt = "You are a brief voice assistant." }),
                 new TogetherTtsService(new TogetherTtsOptions { ApiKey = "test", BaseUrl = emulator.BaseUrl, Voice = "af_heart" }),
                 session.Output);

@@ -17,8 +17,10 @@ namespace VoicePipeline.Transports.WebSockets.Serializers;
 /// In: audio (PCM s16le at the rate and channel count the frame names), RTVI and other JSON messages as
 /// <see cref="InputTransportMessageFrame"/>s, text as <see cref="Frames.TextFrame"/>, transcriptions as final
 /// <see cref="Frames.TranscriptionFrame"/>s, interruptions. Out: pipeline audio as mono at <see cref="OutputSampleRate"/>
-/// (24 kHz, the rate the Pipecat client's player runs at: it ignores the frame's rate), transport messages,
-/// <see cref="Frames.TextFrame"/>s (exactly that type, as Pipecat), final transcriptions and interruptions.
+/// (24 kHz, the rate the Pipecat client's player runs at: it ignores the frame's rate), transport messages and
+/// interruptions, as Pipecat's WebSocket transport output sends them; with <see cref="SendTextFrames"/> also
+/// <see cref="Frames.TextFrame"/>s (exactly that type) and transcriptions (the JavaScript client drops those with an
+/// error in its console: RTVI carries text to it).
 /// </remarks>
 public sealed class ProtobufFrameSerializer : IFrameSerializer
 {
@@ -29,6 +31,9 @@ public sealed class ProtobufFrameSerializer : IFrameSerializer
 
     /// <summary>Gets the rate of the audio sent to the client.</summary>
     public int OutputSampleRate => _audio.OutputRate;
+
+    /// <summary>Gets or sets whether <see cref="Frames.TextFrame"/>s and transcriptions go out as protobuf text and transcription frames (off by default).</summary>
+    public bool SendTextFrames { get; set; }
 
     /// <summary>Gets how many messages were dropped because they were not a valid <c>pipecat.Frame</c> (or held invalid JSON).</summary>
     public int InvalidMessages { get; private set; }
@@ -101,7 +106,7 @@ public sealed class ProtobufFrameSerializer : IFrameSerializer
             OutputAudioRawFrame audio => SendAudioAsync(audio, writer, cancellationToken),
             OutputTransportMessageUrgentFrame urgent => SendAsync(Message(urgent.Message), writer, cancellationToken),
             OutputTransportMessageFrame message => SendAsync(Message(message.Message), writer, cancellationToken),
-            TranscriptionFrame transcription => SendAsync(new Proto.Frame
+            TranscriptionFrame transcription when SendTextFrames => SendAsync(new Proto.Frame
             {
                 Transcription = new Proto.TranscriptionFrame
                 {
@@ -112,7 +117,7 @@ public sealed class ProtobufFrameSerializer : IFrameSerializer
                     Timestamp = transcription.Timestamp.ToString("O", CultureInfo.InvariantCulture),
                 },
             }, writer, cancellationToken),
-            TextFrame text when text.GetType() == typeof(TextFrame) => SendAsync(new Proto.Frame { Text = new Proto.TextFrame { Id = (ulong)frame.Id, Name = frame.Name, Text = text.Text } }, writer, cancellationToken),
+            TextFrame text when SendTextFrames && text.GetType() == typeof(TextFrame) => SendAsync(new Proto.Frame { Text = new Proto.TextFrame { Id = (ulong)frame.Id, Name = frame.Name, Text = text.Text } }, writer, cancellationToken),
             InterruptionFrame => SendAsync(new Proto.Frame { Interruption = new Proto.InterruptionFrame { Id = (ulong)frame.Id, Name = frame.Name } }, writer, cancellationToken),
             _ => ValueTask.CompletedTask,
         };

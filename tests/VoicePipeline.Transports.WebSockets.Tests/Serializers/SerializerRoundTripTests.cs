@@ -44,7 +44,8 @@ public class SerializerRoundTripTests
     [Fact]
     public async Task Protobuf_carries_speech_messages_and_transcripts_through_pipecats_frame()
     {
-        var server = new ProtobufFrameSerializer();
+        var server = new ProtobufFrameSerializer { SendTextFrames = true };
+        var quiet = new ProtobufFrameSerializer();
         var speech = TestAudio.ToBytes(s_speech24k.Value);
         var sent = new CollectedMessages();
         using var json = JsonDocument.Parse("{\"label\":\"rtvi-ai\",\"type\":\"bot-ready\",\"id\":\"7\",\"data\":{\"version\":\"2.1.0\"}}");
@@ -55,6 +56,11 @@ public class SerializerRoundTripTests
         await server.SerializeAsync(new TextFrame("Hi there."), sent);
         await server.SerializeAsync(new TtsTextFrame("not on this wire"), sent);
         await server.SerializeAsync(new InterruptionFrame(), sent);
+
+        var withoutText = new CollectedMessages();
+        await quiet.SerializeAsync(new TextFrame("Hi there."), withoutText);
+        await quiet.SerializeAsync(new TranscriptionFrame("hello world", "caller", DateTimeOffset.UnixEpoch, finalized: true), withoutText);
+        withoutText.Messages.Should().BeEmpty("by default text reaches Pipecat's clients through RTVI only");
 
         var received = new CollectedInput();
         foreach (var (bytes, type) in sent.Messages)
