@@ -1,3 +1,5 @@
+using VoicePipeline.Transports.WebSockets.Serializers;
+
 namespace VoicePipeline.Transports.WebSockets;
 
 /// <summary>Where a <see cref="VoiceWebSocketServer"/> listens and what audio its sockets carry.</summary>
@@ -20,4 +22,12 @@ public sealed class WebSocketServerOptions
 
     /// <summary>Gets or sets whether <c>GET /</c> serves the browser page that talks to the endpoint.</summary>
     public bool ServePage { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets what makes each connection's wire (called once per connection); null for the project's own raw
+    /// PCM + JSON events at <see cref="InputSampleRate"/> and <see cref="OutputSampleRate"/>. For example
+    /// <c>() =&gt; new ProtobufFrameSerializer()</c> serves Pipecat's clients, <c>() =&gt; new TwilioFrameSerializer()</c>
+    /// Twilio Media Streams.
+    /// </summary>
+    public Func<IFrameSerializer>? Serializer { get; set; }
 }

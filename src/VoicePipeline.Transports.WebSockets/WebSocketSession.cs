@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using VoicePipeline.Processors;
+using VoicePipeline.Transports.WebSockets.Serializers;
 
 namespace VoicePipeline.Transports.WebSockets;
 
@@ -8,13 +9,15 @@ namespace VoicePipeline.Transports.WebSockets;
 /// last in the connection's pipeline, and pass <see cref="Stopping"/> to its run.
 /// </summary>
 /// <remarks>
-/// The wire: the client sends binary messages of PCM s16le mono at <see cref="WebSocketServerOptions.InputSampleRate"/>
-/// (any length) and receives binary messages of PCM s16le mono at <see cref="WebSocketServerOptions.OutputSampleRate"/>,
-/// plus JSON text messages: <c>{"type":"transcript","text":..,"final":..}</c>, <c>{"type":"bot_text","text":..}</c>,
+/// The wire is the session's <see cref="Serializer"/> (<see cref="WebSocketServerOptions.Serializer"/>); by default the
+/// project's own (<see cref="RawPcmSerializer"/>): the client sends binary messages of PCM s16le mono at
+/// <see cref="WebSocketServerOptions.InputSampleRate"/> (any length) and receives binary messages of PCM s16le mono at
+/// <see cref="WebSocketServerOptions.OutputSampleRate"/>, plus JSON text messages:
+/// <c>{"type":"transcript","text":..,"final":..}</c>, <c>{"type":"bot_text","text":..}</c>,
 /// <c>{"type":"user_started_speaking"}</c>, <c>{"type":"user_stopped_speaking"}</c> and <c>{"type":"interruption"}</c>
 /// (stop playing what was received).
 /// </remarks>
-public sealed class WebSocketSession
+public sealed class WebSocketSession : IWireWriter
 {
     private readonly WebSocket _socket;
     private readonly SemaphoreSlim _sending = new(1, 1);
@@ -25,6 +28,7 @@ public sealed class WebSocketSession
         Options = options;
         Id = id;
         Stopping = stopping;
+        Serializer = options.Serializer?.Invoke() ?? new RawPcmSerializer(options.InputSampleRate, options.OutputSampleRate);
         Input = new WebSocketTransportInput(this);
         Output = new WebSocketTransportOutput(this);
     }
@@ -44,9 +48,16 @@ public sealed class WebSocketSession
     /// </summary>
     public CancellationToken Stopping { get; }
 
+    /// <summary>Gets the wire this connection speaks: frames to messages and back.</summary>
+    public IFrameSerializer Serializer { get; }
+
     internal WebSocketServerOptions Options { get; }
 
     internal WebSocket Socket => _socket;
+
+    /// <summary>Sends one message; messages from the pipeline's two loops never interleave. A gone client drops it.</summary>
+    ValueTask IWireWriter.SendAsync(ReadOnlyMemory<byte> message, WireMessageType type, CancellationToken cancellationToken)
+        => SendAsync(message, type == WireMessageType.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, cancellationToken);
 
     /// <summary>Sends one message; messages from the pipeline's two loops never interleave. A gone client drops it.</summary>
     internal async ValueTask SendAsync(ReadOnlyMemory<byte> message, WebSocketMessageType type, CancellationToken cancellationToken)
