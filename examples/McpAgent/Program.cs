@@ -41,20 +41,24 @@ conversation.User.TurnEnded += (_, turn) => Console.WriteLine($"user: {turn.Text
 conversation.Assistant.TurnEnded += (_, reply) => Console.WriteLine($"bot: {reply.Text}{(reply.Interrupted ? " (interrupted)" : "")}");
 var reply = "mcp-agent-reply.wav";
 
-var pipeline = new Pipeline(
-    new FileTransportInput(ExampleSupport.SampleOr(file is null ? [] : [file]), new FileTransportInputOptions { RealTime = false }),
-    new VadProcessor(new SileroVadAnalyzer(), new VadParams { StopSecs = 0.8 }),
-    new TogetherSttService(new TogetherSttOptions { ApiKey = apiKey, BaseUrl = baseUrl }),
-    conversation.User,
-    new ChatClientLlmService(chat),
-    new TogetherTtsService(new TogetherTtsOptions { ApiKey = apiKey, BaseUrl = baseUrl, Voice = "af_heart" }),
-    new WavFileOutput(reply),
-    conversation.Assistant);
+var llm = new ChatClientLlmService(chat);
+var tts = new TogetherTtsService(new TogetherTtsOptions { ApiKey = apiKey, BaseUrl = baseUrl, Voice = "af_heart" });
+var pipeline = say is null
+    ? new Pipeline(
+        new FileTransportInput(ExampleSupport.SampleOr(file is null ? [] : [file]), new FileTransportInputOptions { RealTime = false }),
+        new VadProcessor(new SileroVadAnalyzer(), new VadParams { StopSecs = 0.8 }),
+        new TogetherSttService(new TogetherSttOptions { ApiKey = apiKey, BaseUrl = baseUrl }),
+        conversation.User, llm, tts, new WavFileOutput(reply), conversation.Assistant)
+    : new Pipeline(conversation.User, llm, tts, new WavFileOutput(reply), conversation.Assistant); // a typed turn, no recording
 
 var task = new PipelineTask(pipeline, new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000 });
 task.ErrorReceived += (_, e) => Console.Error.WriteLine($"error: {e.Message}");
 if (say is not null)
-    await task.QueueFrameAsync(new TranscriptionFrame(say, "user", DateTimeOffset.UtcNow, "en", finalized: true)); // a typed turn
+{
+    // A text-only turn: the end makes the user aggregator answer it at once, and the end waits for the answer.
+    await task.QueueFrameAsync(new TranscriptionFrame(say, "user", DateTimeOffset.UtcNow, "en", finalized: true));
+    await task.QueueFrameAsync(new EndFrame());
+}
 await new PipelineRunner().RunAsync(task);
 
 Console.WriteLine("conversation:");
