@@ -1,3 +1,4 @@
+#pragma warning disable CS0618 // VadProcessor.InterruptOnSpeech stays tested while it is obsolete
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
