@@ -26,6 +26,8 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
                 var received = await session.Socket.ReceiveAsync(message.AsMemory(), cancellationToken).ConfigureAwait(false);
                 if (received.MessageType == WebSocketMessageType.Close)
                     break;
+                if (!session.Limits.OnReceived(received))
+                    continue; // a limit (message size, input rate) closed the session: drop input until the client's close
                 if (received.MessageType != WebSocketMessageType.Binary)
                     continue;
                 audio.Add(message.AsSpan(0, received.Count));
