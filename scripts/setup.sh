@@ -15,6 +15,7 @@ packages=(
   pulseaudio-utils  # parec / pacat
   alsa-utils        # aplay/arecord and the recordings it ships
   sox
+  chromium          # the browser page's test drives Debian's Chromium (Playwright with ExecutablePath=/usr/bin/chromium)
 )
 
 missing=()
