@@ -108,7 +108,7 @@ public static class Pcm
             BinaryPrimitives.WriteInt16LittleEndian(destination[(i * 2)..], samples[i]);
     }
 
-    private static void EnsureLength(int needed, int available)
+    internal static void EnsureLength(int needed, int available)
     {
         if (available < needed)
             throw new ArgumentException($"The destination holds {available} items but {needed} are needed.");

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 
 namespace VoicePipeline.Audio;
 
@@ -8,11 +7,27 @@ namespace VoicePipeline.Audio;
 /// <c>WAVE_FORMAT_EXTENSIBLE</c>, 8/16/24/32-bit integer and 32-bit float PCM, any channel count; a truncated file reads
 /// up to its last whole sample frame.
 /// </summary>
+/// <remarks>
+/// Hardened against corrupt input: chunk sizes are read as unsigned 32-bit, no chunk size or header field makes it
+/// allocate (it reads through a fixed 16 KiB buffer), channel counts and rates are capped, and every malformed header is
+/// an <see cref="AudioFormatException"/>. NAudio's <c>WaveFileReader</c> is not used: it needs a seekable stream, returns
+/// bytes rather than samples, reads a streamed data chunk (size 0) as empty, takes 65535 channels as −1 and reports bad
+/// files with several untyped exceptions.
+/// </remarks>
 public sealed class WavReader : IDisposable
 {
     private const ushort FormatPcm = 1;
     private const ushort FormatFloat = 3;
     private const ushort FormatExtensible = 0xFFFE;
+
+    /// <summary>The most channels a file may declare (a sample frame then fits the read buffer many times over).</summary>
+    public const int MaxChannels = 64;
+
+    /// <summary>The highest sample rate a file may declare, in Hz.</summary>
+    public const int MaxSampleRate = 768_000;
+
+    private const long MaxFormatChunkBytes = 1024; // real ones are 16, 18 or 40 bytes
+    private const int MaxChunks = 1024;            // chunks before the data chunk
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -37,8 +52,15 @@ public sealed class WavReader : IDisposable
     /// <summary>Gets the declared (or, for streamed files, remaining) length of the data chunk in bytes.</summary>
     public long DataLength { get; }
 
-    /// <summary>Gets the duration declared by the header.</summary>
-    public TimeSpan Duration => TimeSpan.FromSeconds((double)DataLength / Format.BlockAlign / Format.SampleRate);
+    /// <summary>Gets the duration declared by the header (<see cref="TimeSpan.MaxValue"/> for a streamed file).</summary>
+    public TimeSpan Duration
+    {
+        get
+        {
+            var seconds = (double)DataLength / Format.BlockAlign / Format.SampleRate;
+            return seconds >= TimeSpan.MaxValue.TotalSeconds ? TimeSpan.MaxValue : TimeSpan.FromSeconds(seconds);
+        }
+    }
 
     /// <summary>Opens a WAV file.</summary>
     /// <exception cref="AudioFormatException">Missing, empty or not WAV.</exception>
@@ -90,24 +112,31 @@ public sealed class WavReader : IDisposable
             throw new AudioFormatException(_name, "not a WAV file (no RIFF/WAVE header)");
         WavFormat? format = null;
         Span<byte> chunk = stackalloc byte[8];
-        while (ReadFully(chunk) == 8)
+        Span<byte> body = stackalloc byte[26]; // the fmt chunk's bytes that matter: the sub-format tag of WAVE_FORMAT_EXTENSIBLE ends at 26
+        for (var chunks = 0; ReadFully(chunk) == 8; chunks++)
         {
-            var id = Encoding.ASCII.GetString(chunk[..4]);
-            var size = BinaryPrimitives.ReadUInt32LittleEndian(chunk[4..]);
-            if (id == "fmt ")
+            if (chunks == MaxChunks)
+                throw new AudioFormatException(_name, $"corrupt WAV file (no data chunk among the first {MaxChunks} chunks)");
+            var id = chunk[..4];
+            long size = BinaryPrimitives.ReadUInt32LittleEndian(chunk[4..]); // RIFF sizes are unsigned 32-bit
+            if (id.SequenceEqual("fmt "u8))
             {
-                var body = new byte[size];
-                if (ReadFully(body) < 16)
+                if (format is not null)
+                    throw new AudioFormatException(_name, "corrupt WAV file (two format chunks)");
+                if (size is < 16 or > MaxFormatChunkBytes)
+                    throw new AudioFormatException(_name, $"corrupt WAV format chunk ({size} bytes)");
+                var read = ReadFully(body[..(int)Math.Min(size, body.Length)]);
+                if (read < 16)
                     throw new AudioFormatException(_name, "truncated WAV format chunk");
-                format = ParseFormat(body);
-                SkipPadding(size);
+                format = ParseFormat(body[..read]);
+                Skip(size - read + (size & 1));
             }
-            else if (id == "data")
+            else if (id.SequenceEqual("data"u8))
             {
                 if (format is null)
                     throw new AudioFormatException(_name, "WAV data chunk before its format chunk");
                 // Streamed writers leave 0 or 0xFFFFFFFF; then read to the end of the file.
-                long length = size is 0 or uint.MaxValue ? long.MaxValue : size;
+                var length = size is 0 or uint.MaxValue ? long.MaxValue : size;
                 return (format.Value, length);
             }
             else
@@ -122,28 +151,26 @@ public sealed class WavReader : IDisposable
     {
         var tag = BinaryPrimitives.ReadUInt16LittleEndian(body);
         var channels = BinaryPrimitives.ReadUInt16LittleEndian(body[2..]);
-        var rate = BinaryPrimitives.ReadInt32LittleEndian(body[4..]);
+        var rate = BinaryPrimitives.ReadUInt32LittleEndian(body[4..]);
         var bits = BinaryPrimitives.ReadUInt16LittleEndian(body[14..]);
         if (tag == FormatExtensible && body.Length >= 26)
             tag = BinaryPrimitives.ReadUInt16LittleEndian(body[24..]); // first two bytes of the sub-format GUID
         var isFloat = tag == FormatFloat;
-        if (tag is not (FormatPcm or FormatFloat) || channels == 0 || rate <= 0
-            || (isFloat ? bits != 32 : bits is not (8 or 16 or 24 or 32)))
+        if (tag is not (FormatPcm or FormatFloat) || (isFloat ? bits != 32 : bits is not (8 or 16 or 24 or 32)))
             throw new AudioFormatException(_name, $"unsupported WAV encoding (format {tag}, {bits} bits, {channels} channels)");
-        return new WavFormat(rate, channels, bits, isFloat);
-    }
-
-    private void SkipPadding(uint size)
-    {
-        if ((size & 1) == 1)
-            Skip(1);
+        if (channels is 0 or > MaxChannels)
+            throw new AudioFormatException(_name, $"unsupported WAV channel count {channels} (1 to {MaxChannels})");
+        if (rate is 0 or > MaxSampleRate)
+            throw new AudioFormatException(_name, $"unsupported WAV sample rate {rate} Hz (1 to {MaxSampleRate})");
+        return new WavFormat((int)rate, channels, bits, isFloat);
     }
 
     private void Skip(long count)
     {
         if (_stream.CanSeek)
         {
-            _stream.Seek(count, SeekOrigin.Current);
+            // A chunk that claims to run past the end of the file ends there (some streams refuse to seek that far).
+            _stream.Position = Math.Min(_stream.Position + count, _stream.Length);
             return;
         }
         while (count > 0)

@@ -1,8 +1,14 @@
 using System.Buffers.Binary;
+using NAudio.Wave;
 
 namespace VoicePipeline.Audio;
 
-/// <summary>Writes PCM s16le WAV files as a stream; the header's sizes are fixed up when the writer is disposed.</summary>
+/// <summary>
+/// Writes PCM s16le WAV files as a stream; the header's sizes are fixed up when the writer is disposed. A seekable
+/// stream is written by NAudio's <see cref="WaveFileWriter"/> (the canonical 44-byte header; more than 4 GiB of audio,
+/// the RIFF limit, is an <see cref="ArgumentException"/>); a stream that cannot seek (a pipe, a socket) gets a streamed
+/// header, whose sizes readers take as "to the end", since NAudio's writer cannot write one.
+/// </summary>
 public sealed class WavWriter : IDisposable
 {
     /// <summary>The size of the canonical header <see cref="WriteHeader(Span{byte}, int, int, long, int, short)"/> writes.</summary>
@@ -10,6 +16,7 @@ public sealed class WavWriter : IDisposable
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
+    private readonly WaveFileWriter? _writer; // null for a stream that cannot seek
     private long _dataBytes;
 
     /// <summary>Starts a WAV stream with the given rate and channel count.</summary>
@@ -21,7 +28,16 @@ public sealed class WavWriter : IDisposable
         _leaveOpen = leaveOpen;
         SampleRate = sampleRate;
         Channels = channels;
-        WriteHeader(0);
+        if (stream.CanSeek)
+        {
+            _writer = new WaveFileWriter(stream, new WaveFormat(sampleRate, 16, channels)); // leaves the stream open
+        }
+        else
+        {
+            Span<byte> header = stackalloc byte[HeaderSize];
+            WriteHeader(header, SampleRate, Channels, 0);
+            _stream.Write(header);
+        }
     }
 
     /// <summary>Gets the sample rate.</summary>
@@ -39,7 +55,10 @@ public sealed class WavWriter : IDisposable
     /// <summary>Appends interleaved s16le bytes.</summary>
     public void WriteBytes(ReadOnlySpan<byte> s16le)
     {
-        _stream.Write(s16le);
+        if (_writer is not null)
+            _writer.Write(s16le);
+        else
+            _stream.Write(s16le);
         _dataBytes += s16le.Length;
     }
 
@@ -53,22 +72,12 @@ public sealed class WavWriter : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_stream.CanSeek)
-        {
-            _stream.Seek(0, SeekOrigin.Begin);
-            WriteHeader(_dataBytes);
-            _stream.Seek(0, SeekOrigin.End);
-        }
-        _stream.Flush();
+        if (_writer is not null)
+            _writer.Dispose(); // fixes up the header's sizes and flushes
+        else
+            _stream.Flush();
         if (!_leaveOpen)
             _stream.Dispose();
-    }
-
-    private void WriteHeader(long dataBytes)
-    {
-        Span<byte> header = stackalloc byte[HeaderSize];
-        WriteHeader(header, SampleRate, Channels, dataBytes);
-        _stream.Write(header);
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VoicePipeline.Transports.WebSockets;
+using VoicePipeline.Transports.WebSockets.Serializers;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -26,8 +27,9 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
     /// <param name="endpoints">The app.</param>
     /// <param name="pattern">The route, e.g. <c>/ws</c>.</param>
     /// <param name="runSession">Runs one connection's pipeline (for example with <see cref="WebSocketSession.RunPipelineAsync"/>); the socket closes when it returns.</param>
+    /// <param name="serializer">Makes each connection's wire; null for the project's raw PCM + JSON events (<see cref="RawPcmSerializer"/>).</param>
     /// <returns>The endpoint's convention builder.</returns>
-    public static IEndpointConventionBuilder MapVoicePipeline(this IEndpointRouteBuilder endpoints, string pattern, Func<WebSocketSession, Task> runSession)
+    public static IEndpointConventionBuilder MapVoicePipeline(this IEndpointRouteBuilder endpoints, string pattern, Func<WebSocketSession, Task> runSession, Func<IFrameSerializer>? serializer = null)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         ArgumentNullException.ThrowIfNull(pattern);
@@ -37,7 +39,7 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
         var options = state.Options;
         // The WebSocket middleware runs inside the endpoint, so the app need not call UseWebSockets.
         var app = endpoints.CreateApplicationBuilder().UseWebSockets();
-        app.Run(context => RunConnectionAsync(context, state, options, logger, runSession));
+        app.Run(context => RunConnectionAsync(context, state, options, logger, runSession, serializer));
         return endpoints.Map(pattern, app.Build()).WithDisplayName("Voice pipeline " + pattern);
     }
 
@@ -95,7 +97,7 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
         });
     }
 
-    private static async Task RunConnectionAsync(HttpContext context, VoicePipelineServerState state, VoicePipelineServerOptions options, ILogger logger, Func<WebSocketSession, Task> runSession)
+    private static async Task RunConnectionAsync(HttpContext context, VoicePipelineServerState state, VoicePipelineServerOptions options, ILogger logger, Func<WebSocketSession, Task> runSession, Func<IFrameSerializer>? serializer)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -125,7 +127,7 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
         try
         {
             using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-            var session = new WebSocketSession(socket, options, context.TraceIdentifier, context.RequestAborted, state.Stopping, state.Ending, logger);
+            var session = new WebSocketSession(socket, options, context.TraceIdentifier, context.RequestAborted, state.Stopping, state.Ending, logger, serializer);
             Log.SessionStarted(logger, session.Id, state.ActiveSessions);
             try
             {

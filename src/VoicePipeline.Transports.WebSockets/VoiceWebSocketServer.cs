@@ -83,7 +83,7 @@ public sealed class VoiceWebSocketServer : IAsyncDisposable
         if (options.ServePage)
             app.MapVoicePipelinePage("/", options.Path);
         app.MapVoicePipelineHealth();
-        app.MapVoicePipeline(options.Path, runSession);
+        app.MapVoicePipeline(options.Path, runSession, options.Serializer);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new VoiceWebSocketServer(app, app.Services.GetRequiredService<VoicePipelineServerState>(), new Uri(address.TrimEnd('/') + "/"), options.Path);

@@ -1,3 +1,5 @@
+using VoicePipeline.Transports.WebSockets.Serializers;
+
 namespace VoicePipeline.Transports.WebSockets;
 
 /// <summary>Where a <see cref="VoiceWebSocketServer"/> listens, and (inherited) what its sockets carry and their limits.</summary>
@@ -14,4 +16,12 @@ public sealed class WebSocketServerOptions : VoicePipelineServerOptions
 
     /// <summary>Gets or sets whether <c>GET /</c> serves the browser page that talks to the endpoint.</summary>
     public bool ServePage { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets what makes each connection's wire (called once per connection); null for the project's own raw
+    /// PCM + JSON events at <see cref="VoicePipelineServerOptions.InputSampleRate"/> and <see cref="VoicePipelineServerOptions.OutputSampleRate"/>. For example
+    /// <c>() =&gt; new ProtobufFrameSerializer()</c> serves Pipecat's clients, <c>() =&gt; new TwilioFrameSerializer()</c>
+    /// Twilio Media Streams.
+    /// </summary>
+    public Func<IFrameSerializer>? Serializer { get; set; }
 }

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Logging;
 using VoicePipeline.Pipelines;
 using VoicePipeline.Processors;
+using VoicePipeline.Transports.WebSockets.Serializers;
 
 namespace VoicePipeline.Transports.WebSockets;
 
@@ -11,16 +12,17 @@ namespace VoicePipeline.Transports.WebSockets;
 /// to its run, or let <see cref="RunPipelineAsync"/> do all of it.
 /// </summary>
 /// <remarks>
-/// The wire: the client sends binary messages of PCM s16le mono at <see cref="VoicePipelineServerOptions.InputSampleRate"/>
-/// (any length up to <see cref="VoicePipelineServerOptions.MaxMessageBytes"/>) and receives binary messages of PCM
-/// s16le mono at <see cref="VoicePipelineServerOptions.OutputSampleRate"/>, plus JSON text messages:
+/// The wire is the session's <see cref="Serializer"/> (<see cref="WebSocketServerOptions.Serializer"/>); by default the
+/// project's own (<see cref="RawPcmSerializer"/>): the client sends binary messages of PCM s16le mono at
+/// <see cref="VoicePipelineServerOptions.InputSampleRate"/> (any length up to <see cref="VoicePipelineServerOptions.MaxMessageBytes"/>)
+/// and receives binary messages of PCM s16le mono at <see cref="VoicePipelineServerOptions.OutputSampleRate"/>, plus JSON text messages:
 /// <c>{"type":"transcript","text":..,"final":..}</c>, <c>{"type":"bot_text","text":..}</c>,
 /// <c>{"type":"user_started_speaking"}</c>, <c>{"type":"user_stopped_speaking"}</c> and <c>{"type":"interruption"}</c>
 /// (stop playing what was received). The session's limits close it: 1009 for a message too large, 1008 for audio
 /// faster than allowed, 1000 for the idle timeout and the maximum length, 1001 when the server drains; a client that
 /// stops reading is dropped after the send timeout.
 /// </remarks>
-public sealed class WebSocketSession
+public sealed class WebSocketSession : IWireWriter
 {
     private readonly WebSocket _socket;
     private readonly SemaphoreSlim _sending = new(1, 1);
@@ -30,13 +32,14 @@ public sealed class WebSocketSession
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeReason;
 
-    internal WebSocketSession(WebSocket socket, VoicePipelineServerOptions options, string id, CancellationToken aborted, CancellationToken serverStopping, CancellationToken ending, ILogger logger)
+    internal WebSocketSession(WebSocket socket, VoicePipelineServerOptions options, string id, CancellationToken aborted, CancellationToken serverStopping, CancellationToken ending, ILogger logger, Func<IFrameSerializer>? serializer = null)
     {
         _socket = socket;
         Options = options;
         Id = id;
         _stopping = CancellationTokenSource.CreateLinkedTokenSource(aborted, serverStopping);
         Ending = ending;
+        Serializer = serializer?.Invoke() ?? new RawPcmSerializer(options.InputSampleRate, options.OutputSampleRate);
         Limits = new SessionLimits(options, id, logger, Close, OnSendTimeout);
         _ending = ending.Register(static s => ((WebSocketSession)s!).Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down"), this);
         Input = new WebSocketTransportInput(this);
@@ -64,6 +67,9 @@ public sealed class WebSocketSession
     /// client's answer ends the pipeline with an <c>EndFrame</c> (a client that does not answer is cut off).
     /// </summary>
     public CancellationToken Ending { get; }
+
+    /// <summary>Gets the wire this connection speaks: frames to messages and back.</summary>
+    public IFrameSerializer Serializer { get; }
 
     internal VoicePipelineServerOptions Options { get; }
 
@@ -150,6 +156,10 @@ public sealed class WebSocketSession
     }
 
     private static TimeSpan CloseAnswerTimeout => TimeSpan.FromSeconds(2);
+
+    /// <summary>Sends one message; messages from the pipeline's two loops never interleave. A gone client drops it.</summary>
+    ValueTask IWireWriter.SendAsync(ReadOnlyMemory<byte> message, WireMessageType type, CancellationToken cancellationToken)
+        => SendAsync(message, type == WireMessageType.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary, cancellationToken);
 
     /// <summary>Sends one message; messages from the pipeline's two loops never interleave. A gone client drops it.</summary>
     internal async ValueTask SendAsync(ReadOnlyMemory<byte> message, WebSocketMessageType type, CancellationToken cancellationToken)

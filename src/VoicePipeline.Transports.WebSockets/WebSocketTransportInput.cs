@@ -2,39 +2,62 @@ using System.Net.WebSockets;
 using VoicePipeline.Audio;
 using VoicePipeline.Frames;
 using VoicePipeline.Processors;
+using VoicePipeline.Transports.WebSockets.Serializers;
 
 namespace VoicePipeline.Transports.WebSockets;
 
 /// <summary>
-/// The client's audio: binary messages of PCM s16le mono (any length) become 20 ms <see cref="InputAudioRawFrame"/>s at
-/// the pipeline's input rate (resampled with the project's resampler). When the client closes the socket, or it
-/// breaks, the last partial frame (padded with silence) and an <see cref="EndFrame"/> follow. Text messages are ignored.
+/// The client's messages, read whole and turned into frames by the session's <see cref="IFrameSerializer"/>: client
+/// audio becomes 20 ms <see cref="InputAudioRawFrame"/>s at the pipeline's input rate (resampled with the project's
+/// resampler), other frames follow in wire order. When the client closes the socket, the socket breaks, or the wire ends
+/// the stream (an <see cref="EndFrame"/> from the serializer), the last partial frame (padded with silence) and an
+/// <see cref="EndFrame"/> follow.
 /// </summary>
 internal sealed class WebSocketTransportInput(WebSocketSession session) : SourceProcessor("WebSocketTransportInput")
 {
+    /// <summary>The largest message read whole; a client sending more is treated as gone.</summary>
+    internal const int MaxMessageBytes = 4 * 1024 * 1024;
+
     protected override async Task PumpAsync(StartFrame start, CancellationToken cancellationToken)
     {
-        var sampleRate = start.AudioInSampleRate;
-        var audio = new ClientAudio(new MonoConverter(session.Options.InputSampleRate, 1, sampleRate), sampleRate / 50);
-        var frameDuration = TimeSpan.FromMilliseconds(20);
-        long sent = 0;
+        var serializer = session.Serializer;
+        serializer.Setup(start);
+        var received = new ReceivedInput(start.AudioInSampleRate);
         var message = new byte[16 * 1024];
+        var reason = "client disconnected";
         try
         {
             while (true)
             {
-                var received = await session.Socket.ReceiveAsync(message.AsMemory(), cancellationToken).ConfigureAwait(false);
-                if (received.MessageType == WebSocketMessageType.Close)
-                    break;
-                if (!session.Limits.OnReceived(received))
-                    continue; // a limit (message size, input rate) closed the session: drop input until the client's close
-                if (received.MessageType != WebSocketMessageType.Binary)
-                    continue;
-                audio.Add(message.AsSpan(0, received.Count));
-                while (audio.TakeFrame() is { } pcm)
+                var length = 0;
+                var accepted = true;
+                ValueWebSocketReceiveResult result;
+                do
                 {
-                    var frame = new InputAudioRawFrame(pcm, sampleRate) { PresentationTimestamp = frameDuration * sent++ };
-                    await PushFrameAsync(frame, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
+                    if (length == message.Length)
+                    {
+                        if (message.Length >= MaxMessageBytes)
+                            throw new WebSocketException(WebSocketError.Faulted, "message too large");
+                        Array.Resize(ref message, Math.Min(2 * message.Length, MaxMessageBytes));
+                    }
+                    result = await session.Socket.ReceiveAsync(message.AsMemory(length), cancellationToken).ConfigureAwait(false);
+                    // The session's limits (message size, input rate, idle): a breach closes the session with its code,
+                    // and what the client still sends is dropped until its close arrives.
+                    accepted &= result.MessageType == WebSocketMessageType.Close || session.Limits.OnReceived(result);
+                    length = accepted ? length + result.Count : 0;
+                }
+                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+                if (result.MessageType == WebSocketMessageType.Close)
+                    break;
+                if (!accepted)
+                    continue;
+
+                serializer.Deserialize(message.AsSpan(0, length), result.MessageType == WebSocketMessageType.Text ? WireMessageType.Text : WireMessageType.Binary, received);
+                var ended = await PushReceivedAsync(received, cancellationToken).ConfigureAwait(false);
+                if (ended is not null)
+                {
+                    reason = ended.Reason ?? "the client ended the stream";
+                    break;
                 }
             }
         }
@@ -46,25 +69,61 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
         {
             // The connection broke: end like a close.
         }
-        audio.Finish();
-        while (audio.TakeFrame() is { } pcm)
-            await PushFrameAsync(new InputAudioRawFrame(pcm, sampleRate) { PresentationTimestamp = frameDuration * sent++ }, FrameDirection.Downstream, CancellationToken.None).ConfigureAwait(false);
-        await PushFrameAsync(new EndFrame { Reason = "client disconnected" }, FrameDirection.Downstream, CancellationToken.None).ConfigureAwait(false);
+        received.Finish();
+        await PushReceivedAsync(received, CancellationToken.None).ConfigureAwait(false);
+        await PushFrameAsync(new EndFrame { Reason = reason }, FrameDirection.Downstream, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>The client's bytes (a message may end half way through a sample), resampled and cut into frames.</summary>
-    private sealed class ClientAudio(MonoConverter converter, int frameSamples)
+    /// <summary>Pushes what the last message carried, in order; returns the end frame that stops the stream, if any.</summary>
+    private async ValueTask<EndFrame?> PushReceivedAsync(ReceivedInput received, CancellationToken cancellationToken)
     {
+        EndFrame? ended = null;
+        foreach (var frame in received.Pending)
+        {
+            if (frame is EndFrame end)
+            {
+                ended = end;
+                break; // the stream ends here: later frames of the same message are dropped with it
+            }
+            await PushFrameAsync(frame, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
+        }
+        received.Pending.Clear();
+        return ended;
+    }
+
+    /// <summary>
+    /// What the serializer hands over: audio of any rate and length (a message may end half way through a sample),
+    /// resampled and cut into frames at the pipeline's rate, and frames, kept in wire order.
+    /// </summary>
+    private sealed class ReceivedInput(int sampleRate) : IDeserializedInput
+    {
+        private static readonly TimeSpan s_frameDuration = TimeSpan.FromMilliseconds(20);
+        private readonly int _frameSamples = sampleRate / 50;
+        private MonoConverter? _converter;
+        private int _channels;
         private short[] _samples = new short[1024];
-        private short[] _buffered = new short[4 * frameSamples];
+        private int _pendingSamples; // samples of an incomplete multi-channel frame, kept at the start of _samples
+        private short[] _buffered = new short[4 * (sampleRate / 50)];
         private int _count;
         private int _carry = -1;
+        private long _sent;
 
-        public void Add(ReadOnlySpan<byte> bytes)
+        public List<Frame> Pending { get; } = [];
+
+        public void AddAudio(ReadOnlySpan<byte> bytes, int rate, int channels)
         {
-            if (_samples.Length < bytes.Length / 2 + 1)
-                _samples = new short[bytes.Length / 2 + 1];
-            var count = 0;
+            if (_converter is null || _converter.InputRate != rate || _channels != channels)
+            {
+                if (_converter is not null)
+                    Append(_converter.Flush());
+                _converter = new MonoConverter(rate, channels, sampleRate);
+                _channels = channels;
+                _pendingSamples = 0;
+                _carry = -1;
+            }
+            if (_samples.Length < _pendingSamples + bytes.Length / 2 + 1)
+                Array.Resize(ref _samples, _pendingSamples + bytes.Length / 2 + 1);
+            var count = _pendingSamples;
             if (_carry >= 0 && !bytes.IsEmpty)
             {
                 _samples[count++] = (short)(_carry | (bytes[0] << 8));
@@ -76,8 +135,14 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
             if (!bytes.IsEmpty)
                 _carry = bytes[0];
 
-            Append(converter.Convert(_samples.AsSpan(0, count)));
+            var whole = count - count % channels;
+            Append(_converter.Convert(_samples.AsSpan(0, whole)));
+            _pendingSamples = count - whole;
+            _samples.AsSpan(whole, _pendingSamples).CopyTo(_samples);
+            TakeFrames();
         }
+
+        public void AddFrame(Frame frame) => Pending.Add(frame);
 
         private void Append(ReadOnlySpan<short> mono)
         {
@@ -90,22 +155,29 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
         /// <summary>Adds the resampler's tail and pads the last partial frame with silence to a whole frame.</summary>
         public void Finish()
         {
-            Append(converter.Flush());
-            var partial = _count % frameSamples;
+            if (_converter is not null)
+                Append(_converter.Flush());
+            var partial = _count % _frameSamples;
             if (partial > 0)
-                Append(new short[frameSamples - partial]);
+                Append(new short[_frameSamples - partial]);
+            TakeFrames();
         }
 
-        /// <summary>The next whole 20 ms frame as PCM s16le, or null until enough audio arrived.</summary>
-        public byte[]? TakeFrame()
+        /// <summary>Moves every whole 20 ms frame buffered so far to <see cref="Pending"/>.</summary>
+        private void TakeFrames()
         {
-            if (_count < frameSamples)
-                return null;
-            var pcm = new byte[frameSamples * 2];
-            Pcm.WriteLittleEndian(_buffered.AsSpan(0, frameSamples), pcm);
-            _buffered.AsSpan(frameSamples, _count - frameSamples).CopyTo(_buffered);
-            _count -= frameSamples;
-            return pcm;
+            var offset = 0;
+            for (; _count - offset >= _frameSamples; offset += _frameSamples)
+            {
+                var pcm = new byte[_frameSamples * 2];
+                Pcm.WriteLittleEndian(_buffered.AsSpan(offset, _frameSamples), pcm);
+                Pending.Add(new InputAudioRawFrame(pcm, sampleRate) { PresentationTimestamp = s_frameDuration * _sent++ });
+            }
+            if (offset > 0)
+            {
+                _buffered.AsSpan(offset, _count - offset).CopyTo(_buffered);
+                _count -= offset;
+            }
         }
     }
 }

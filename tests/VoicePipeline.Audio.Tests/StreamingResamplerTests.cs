@@ -14,18 +14,7 @@ public class StreamingResamplerTests
     }
 
     private static short[] Resample(short[] input, int from, int to, int chunk = 0)
-    {
-        var resampler = new StreamingResampler(from, to);
-        var output = new List<short>();
-        chunk = chunk > 0 ? chunk : input.Length;
-        var buffer = new short[resampler.GetMaxOutputLength(chunk)];
-        for (var i = 0; i < input.Length; i += chunk)
-        {
-            var n = resampler.Process(input.AsSpan(i, Math.Min(chunk, input.Length - i)), buffer);
-            output.AddRange(buffer.AsSpan(0, n).ToArray());
-        }
-        return output.ToArray();
-    }
+        => ResamplerQuality.Run(ResamplerUnderTest.Project(from, to), input, chunk);
 
     [Theory]
     [MemberData(nameof(RatePairs))]

@@ -22,6 +22,53 @@ public class WavTests
         read[..n].Should().Equal(s_samples);
     }
 
+    [Fact]
+    public void A_file_is_the_canonical_44_byte_header_then_the_samples()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new WavWriter(stream, 16_000, 2, leaveOpen: true))
+        {
+            writer.Write(s_samples.AsSpan(0, 1000));
+            writer.Write(s_samples.AsSpan(1000));
+            writer.SampleCount.Should().Be(s_samples.Length / 2);
+        }
+
+        var bytes = stream.ToArray();
+        var header = new byte[WavWriter.HeaderSize];
+        WavWriter.WriteHeader(header, 16_000, 2, s_samples.Length * 2);
+        bytes[..WavWriter.HeaderSize].Should().Equal(header);
+        bytes[WavWriter.HeaderSize..].Should().Equal(TestAudio.ToBytes(s_samples));
+    }
+
+    [Fact]
+    public void A_stream_that_cannot_seek_gets_a_streamed_header_that_reads_to_the_end()
+    {
+        var pipe = new ForwardOnlyStream(new MemoryStream());
+        using (var writer = new WavWriter(pipe, 8_000, leaveOpen: true))
+            writer.Write(s_samples);
+
+        using var reader = new WavReader(new MemoryStream(pipe.Inner.ToArray()));
+        var read = new short[s_samples.Length + 10];
+
+        reader.DataLength.Should().Be(long.MaxValue, "the sizes could not be fixed up");
+        reader.Read(read).Should().Be(s_samples.Length);
+        read[..s_samples.Length].Should().Equal(s_samples);
+    }
+
+    [Fact]
+    public void Writing_a_frame_allocates_nothing()
+    {
+        using var writer = new WavWriter(new MemoryStream(new byte[1 << 20]), 16_000);
+        var frame = s_samples.AsSpan(0, 320).ToArray();
+        writer.Write(frame);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+            writer.Write(frame);
+
+        (GC.GetAllocatedBytesForCurrentThread() - before).Should().Be(0);
+    }
+
     [Theory]
     [InlineData("pcm_u8", 8)]
     [InlineData("pcm_s24le", 24)]

@@ -7,22 +7,21 @@ using Microsoft.AspNetCore.Routing;
 namespace VoicePipeline.Together.Emulator.Chat;
 
 /// <summary>
-/// An OpenAI-compatible <c>/chat/completions</c> endpoint with a deterministic offline assistant that repeats what it
-/// heard, so voice agents run end to end without a model. A development tool: it understands nothing.
+/// An OpenAI-compatible <c>/chat/completions</c> endpoint with a deterministic offline assistant
+/// (<see cref="OfflineAssistant"/>): it repeats what it heard, calls the offered tools the user names (streamed as
+/// <c>delta.tool_calls</c> chunks, finish reason <c>tool_calls</c>) and answers from tool results, so voice agents run
+/// end to end without a model. A development tool: it understands nothing.
 /// </summary>
 internal static class ChatCompletionsEndpoints
 {
+    /// <summary>How many characters of a tool call's arguments go in one streamed chunk.</summary>
+    private const int ArgumentsChunk = 8;
+
     public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder routes, TogetherEmulatorOptions options)
     {
         routes.MapPost("/chat/completions", (HttpContext context) => HandleAsync(context, options));
         return routes;
     }
-
-    /// <summary>The offline assistant's answer to <paramref name="userText"/>.</summary>
-    internal static string Answer(string userText)
-        => string.IsNullOrWhiteSpace(userText)
-            ? "I did not catch that. (offline emulator)"
-            : $"You said: {userText.Trim()}. (offline emulator)";
 
     private static async Task HandleAsync(HttpContext context, TogetherEmulatorOptions options)
     {
@@ -42,29 +41,30 @@ internal static class ChatCompletionsEndpoints
             return;
         }
         var model = request?["model"]?.GetValue<string>() ?? "emulator";
-        var lastUser = request?["messages"]?.AsArray().LastOrDefault(m => m?["role"]?.GetValue<string>() == "user");
-        var answer = Answer(lastUser?["content"] switch
-        {
-            JsonValue value => value.GetValue<string>(),
-            JsonArray parts => string.Concat(parts.Select(p => p?["text"]?.GetValue<string>())),
-            _ => string.Empty,
-        });
-        var words = answer.Split(' ');
-        var usage = new JsonObject { ["prompt_tokens"] = 1, ["completion_tokens"] = words.Length, ["total_tokens"] = 1 + words.Length };
+        var reply = OfflineAssistant.Decide(request);
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
+        var calls = reply.ToolCalls.Select((call, i) => (Id: $"call_{id[^12..]}_{i}", Call: call)).ToList();
+        var words = reply.Text?.Split(' ') ?? [];
+        var completionTokens = words.Length + calls.Sum(c => 1 + c.Call.Arguments.Count);
+        var usage = new JsonObject { ["prompt_tokens"] = 1, ["completion_tokens"] = completionTokens, ["total_tokens"] = 1 + completionTokens };
         var created = options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
+        var finishReason = calls.Count > 0 ? "tool_calls" : "stop";
 
         if (request?["stream"]?.GetValue<bool>() != true)
         {
+            var message = new JsonObject { ["role"] = "assistant", ["content"] = reply.Text };
+            if (calls.Count > 0)
+            {
+                message["tool_calls"] = new JsonArray([.. calls.Select(c => (JsonNode)new JsonObject
+                {
+                    ["id"] = c.Id, ["type"] = "function",
+                    ["function"] = new JsonObject { ["name"] = c.Call.Name, ["arguments"] = c.Call.Arguments.ToJsonString() },
+                })]);
+            }
             var body = new JsonObject
             {
                 ["id"] = id, ["object"] = "chat.completion", ["created"] = created, ["model"] = model,
-                ["choices"] = new JsonArray(new JsonObject
-                {
-                    ["index"] = 0,
-                    ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = answer },
-                    ["finish_reason"] = "stop",
-                }),
+                ["choices"] = new JsonArray(new JsonObject { ["index"] = 0, ["message"] = message, ["finish_reason"] = finishReason }),
                 ["usage"] = usage,
             };
             context.Response.ContentType = "application/json";
@@ -80,7 +80,27 @@ internal static class ChatCompletionsEndpoints
                 delta["role"] = "assistant";
             await WriteChunkAsync(context, id, created, model, delta, null, null).ConfigureAwait(false);
         }
-        await WriteChunkAsync(context, id, created, model, new JsonObject(), "stop", usage).ConfigureAwait(false);
+        for (var index = 0; index < calls.Count; index++)
+        {
+            // The OpenAI shape: the first chunk of a call names it (index, id, name), the next ones carry its arguments in pieces.
+            var (callId, call) = calls[index];
+            var first = new JsonObject
+            {
+                ["index"] = index, ["id"] = callId, ["type"] = "function",
+                ["function"] = new JsonObject { ["name"] = call.Name, ["arguments"] = "" },
+            };
+            var delta = new JsonObject { ["tool_calls"] = new JsonArray(first) };
+            if (index == 0 && words.Length == 0)
+                delta["role"] = "assistant";
+            await WriteChunkAsync(context, id, created, model, delta, null, null).ConfigureAwait(false);
+            var arguments = call.Arguments.ToJsonString();
+            for (var at = 0; at < arguments.Length; at += ArgumentsChunk)
+            {
+                var piece = new JsonObject { ["index"] = index, ["function"] = new JsonObject { ["arguments"] = arguments.Substring(at, Math.Min(ArgumentsChunk, arguments.Length - at)) } };
+                await WriteChunkAsync(context, id, created, model, new JsonObject { ["tool_calls"] = new JsonArray(piece) }, null, null).ConfigureAwait(false);
+            }
+        }
+        await WriteChunkAsync(context, id, created, model, new JsonObject(), finishReason, usage).ConfigureAwait(false);
         await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted).ConfigureAwait(false);
     }
 

@@ -1,4 +1,5 @@
 using System.ClientModel;
+using System.ClientModel.Primitives;
 using Microsoft.Extensions.AI;
 using OpenAI;
 using VoicePipeline.Together.Client;
@@ -15,13 +16,18 @@ public static class TogetherChat
     public const string DefaultModel = "meta-llama/Llama-3.3-70B-Instruct-Turbo";
 
     /// <summary>Creates an <see cref="IChatClient"/> for <paramref name="model"/> on the Together API (or a compatible server).</summary>
-    /// <exception cref="ArgumentException">No API key is set.</exception>
+    /// <exception cref="ArgumentException">No API key is set, or a setting is malformed (the message names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (the message names it).</exception>
     public static IChatClient CreateChatClient(TogetherClientOptions options, string model = DefaultModel)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        if (string.IsNullOrWhiteSpace(options.ApiKey))
-            throw new ArgumentException($"An API key is required: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or TogetherClientOptions.ApiKey.", nameof(options));
-        var client = new OpenAIClient(new ApiKeyCredential(options.ApiKey), new OpenAIClientOptions { Endpoint = options.BaseUrl });
+        options = TogetherClientOptions.ValidatedCopy(options, nameof(options));
+        ArgumentException.ThrowIfNullOrWhiteSpace(model);
+        // The OpenAI client retries with its own backoff; it honours MaxRetries at least.
+        var client = new OpenAIClient(new ApiKeyCredential(options.ApiKey!), new OpenAIClientOptions
+        {
+            Endpoint = options.BaseUrl,
+            RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
+        });
         return client.GetChatClient(model).AsIChatClient();
     }
 }

@@ -1,6 +1,11 @@
 namespace VoicePipeline.Together.Client;
 
 /// <summary>Connection settings shared by every Together AI client and service.</summary>
+/// <remarks>
+/// Nothing here reads the environment: the key comes from the caller or from configuration (<c>Together:ApiKey</c>, or
+/// the <see cref="ApiKeyEnvironmentVariable"/> variable, through <c>AddVoicePipeline().AddTogether()</c>). A client
+/// validates its options once, when it is built: a setting out of range is an error naming it.
+/// </remarks>
 public sealed class TogetherClientOptions
 {
     /// <summary>The public Together AI API base URL.</summary>
@@ -18,14 +23,36 @@ public sealed class TogetherClientOptions
     /// <summary>Gets or sets the clock used for timeouts, backoff and metrics.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Gets or sets how many times a rate-limited or failed request is retried (with backoff, honouring <c>Retry-After</c>).</summary>
+    /// <summary>Gets or sets how many times a rate-limited or failed request is retried (with backoff, honouring <c>Retry-After</c>); at least 0.</summary>
     public int MaxRetries { get; set; } = 3;
 
-    /// <summary>Gets or sets the first retry delay when the server gives no <c>Retry-After</c>.</summary>
+    /// <summary>Gets or sets the first retry delay when the server gives no <c>Retry-After</c> (0 to 1 day).</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Creates a copy of these options.</summary>
     public TogetherClientOptions Clone() => (TogetherClientOptions)MemberwiseClone();
+
+    /// <summary>Checks every setting but the key (which clients check on their own, with a message of its own).</summary>
+    internal OptionChecks Validate() => new OptionChecks(nameof(TogetherClientOptions))
+        .BaseUrl(nameof(BaseUrl), BaseUrl)
+        .Check(TimeProvider is not null, nameof(TimeProvider), TimeProvider, "is required", isRange: false)
+        .Range(nameof(MaxRetries), MaxRetries, 0)
+        .Delay(nameof(RetryBaseDelay), RetryBaseDelay);
+
+    /// <summary>
+    /// The copy a client works with: validated (the first setting out of range throws), and with a key.
+    /// </summary>
+    /// <exception cref="ArgumentException">No API key is set, or a setting is malformed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    internal static TogetherClientOptions ValidatedCopy(TogetherClientOptions options, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(options, paramName);
+        var copy = options.Clone();
+        if (string.IsNullOrWhiteSpace(copy.ApiKey))
+            throw new ArgumentException($"An API key is required: set {ApiKeyEnvironmentVariable} or pass one.", paramName);
+        copy.Validate().ThrowIfAny();
+        return copy;
+    }
 
     /// <summary>Builds an absolute URL for <paramref name="relativePath"/> below <see cref="BaseUrl"/>.</summary>
     /// <param name="relativePath">A path such as <c>audio/transcriptions</c>, with an optional query string.</param>

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
 using VoicePipeline.Together.Transcriptions;
@@ -9,22 +10,29 @@ using VoicePipeline.Together.Transcriptions;
 namespace VoicePipeline.Together.Client;
 
 /// <summary>What every Together HTTP client shares: typed errors from error answers, and bounded retries.</summary>
-internal static class TogetherHttp
+internal static partial class TogetherHttp
 {
     /// <summary>
-    /// A retry of at most <paramref name="maxRetries"/> attempts for the errors <paramref name="shouldRetry"/> accepts,
-    /// with jittered exponential backoff from <paramref name="baseDelay"/>, or the server's <c>Retry-After</c> when it sent one.
+    /// A retry of at most <see cref="TogetherClientOptions.MaxRetries"/> attempts for the errors <paramref name="shouldRetry"/>
+    /// accepts, on the options' clock, with jittered exponential backoff from <see cref="TogetherClientOptions.RetryBaseDelay"/>,
+    /// or the server's <c>Retry-After</c> when it sent one; each retry is logged. No retries is the empty pipeline
+    /// (Polly's retry takes at least one).
     /// </summary>
-    public static ResiliencePipeline CreateRetry(TimeProvider timeProvider, int maxRetries, TimeSpan baseDelay, Func<TogetherApiException, bool> shouldRetry)
-        => new ResiliencePipelineBuilder { TimeProvider = timeProvider }
+    public static ResiliencePipeline CreateRetry(TogetherClientOptions options, ILogger logger, Func<TogetherApiException, bool> shouldRetry)
+        => options.MaxRetries == 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder { TimeProvider = options.TimeProvider }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle(shouldRetry),
-                MaxRetryAttempts = maxRetries,
+                MaxRetryAttempts = options.MaxRetries,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = baseDelay,
+                Delay = options.RetryBaseDelay,
                 DelayGenerator = args => ValueTask.FromResult((args.Outcome.Exception as TogetherApiException)?.RetryAfter),
+                OnRetry = args =>
+                {
+                    Retrying(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "?");
+                    return ValueTask.CompletedTask;
+                },
             })
             .Build();
 
@@ -37,7 +45,7 @@ internal static class TogetherHttp
     /// is read by the caller). An unreachable server is a <c>connection_failed</c> error (transient); an error answer
     /// becomes a <see cref="TogetherApiException"/> through <see cref="ToExceptionAsync"/>.
     /// </summary>
-    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage message, string? apiKey, CancellationToken cancellationToken)
+    public static async Task<HttpResponseMessage> SendAsync(HttpClient http, HttpRequestMessage message, string? apiKey, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
         HttpResponseMessage response;
@@ -52,15 +60,18 @@ internal static class TogetherHttp
         if (response.IsSuccessStatusCode)
             return response;
         using (response)
-            throw await ToExceptionAsync(response, cancellationToken).ConfigureAwait(false);
+            throw await ToExceptionAsync(response, timeProvider, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Turns an error answer into a <see cref="TogetherApiException"/> with the server's message, code and <c>Retry-After</c>.</summary>
-    public static async Task<TogetherApiException> ToExceptionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>
+    /// Turns an error answer into a <see cref="TogetherApiException"/> with the server's message, code and
+    /// <c>Retry-After</c> (a date is read against <paramref name="timeProvider"/>'s clock).
+    /// </summary>
+    public static async Task<TogetherApiException> ToExceptionAsync(HttpResponseMessage response, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         var status = response.StatusCode;
         var retryAfter = response.Headers.RetryAfter is { } header
-            ? header.Delta ?? (header.Date is { } date ? date - DateTimeOffset.UtcNow : null)
+            ? header.Delta ?? (header.Date is { } date ? (date > timeProvider.GetUtcNow() ? date - timeProvider.GetUtcNow() : TimeSpan.Zero) : null)
             : null;
         if (status == HttpStatusCode.RequestEntityTooLarge)
             return new TogetherApiException("HTTP 413: file too large (limit 500 MB)", status, "file_too_large", null);
@@ -80,4 +91,7 @@ internal static class TogetherHttp
         var text = $"HTTP {(int)status} {response.ReasonPhrase}{(message is null ? "" : ": " + message)}{(code is null ? "" : $" ({code})")}";
         return new TogetherApiException(text, status, code, type) { RetryAfter = retryAfter };
     }
+
+    [LoggerMessage(EventId = 701, Level = LogLevel.Warning, Message = "Together request attempt {Attempt} in {Delay}: {Reason}")]
+    private static partial void Retrying(ILogger logger, int attempt, TimeSpan delay, string reason);
 }

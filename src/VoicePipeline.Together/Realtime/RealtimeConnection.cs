@@ -24,6 +24,7 @@ internal readonly record struct ConnectionEnd(WebSocketCloseStatus? CloseStatus,
 internal sealed class RealtimeConnection : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket;
+    private readonly TimeProvider _timeProvider;
     private readonly Channel<OutgoingMessage> _outgoing = Channel.CreateUnbounded<OutgoingMessage>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sendLoop;
     private readonly CancellationTokenSource _disposing = new();
@@ -31,22 +32,31 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     private readonly ArrayBufferWriter<byte> _receiveBuffer = new(16 * 1024);
     private int _pendingSends;
 
-    private RealtimeConnection(ClientWebSocket socket, Action<long>? onCommitSent)
+    private RealtimeConnection(ClientWebSocket socket, TimeProvider timeProvider, Action<long>? onCommitSent)
     {
         _socket = socket;
+        _timeProvider = timeProvider;
         _onCommitSent = onCommitSent;
         _sendLoop = Task.Run(SendLoopAsync);
     }
 
-    /// <summary>Connects and waits for <c>session.created</c>.</summary>
+    /// <summary>Connects and waits for <c>session.created</c>, timing out on the system clock.</summary>
     /// <exception cref="TogetherApiException">The handshake was refused, or the session did not start.</exception>
-    public static async Task<RealtimeConnection> ConnectAsync(Uri uri, string apiKey, TimeSpan sessionTimeout, Action<long>? onCommitSent, CancellationToken cancellationToken)
+    public static Task<RealtimeConnection> ConnectAsync(Uri uri, string apiKey, TimeSpan sessionTimeout, Action<long>? onCommitSent, CancellationToken cancellationToken)
+        => ConnectAsync(uri, apiKey, sessionTimeout, TimeProvider.System, onCommitSent, cancellationToken);
+
+    /// <summary>
+    /// Connects and waits for <c>session.created</c>; the session timeout, and every later timeout of the connection
+    /// (<see cref="CloseAsync"/>), run on <paramref name="timeProvider"/>.
+    /// </summary>
+    /// <exception cref="TogetherApiException">The handshake was refused, or the session did not start.</exception>
+    public static async Task<RealtimeConnection> ConnectAsync(Uri uri, string apiKey, TimeSpan sessionTimeout, TimeProvider timeProvider, Action<long>? onCommitSent, CancellationToken cancellationToken)
     {
         var socket = await TogetherWebSocket.ConnectAsync(uri, apiKey, [new("OpenAI-Beta", "realtime=v1")], cancellationToken).ConfigureAwait(false);
         var safeUri = uri.GetLeftPart(UriPartial.Path);
-        var connection = new RealtimeConnection(socket, onCommitSent);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(sessionTimeout);
+        var connection = new RealtimeConnection(socket, timeProvider, onCommitSent);
+        using var expiry = new CancellationTokenSource(sessionTimeout, timeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         try
         {
             var first = await connection.ReceiveAsync(timeout.Token).ConfigureAwait(false);
@@ -122,11 +132,11 @@ internal sealed class RealtimeConnection : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes gracefully (bounded) after the queued messages went out.</summary>
+    /// <summary>Closes gracefully (bounded by <paramref name="timeout"/> on the connection's clock) after the queued messages went out.</summary>
     public async Task CloseAsync(TimeSpan timeout)
     {
         _outgoing.Writer.TryComplete();
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = new CancellationTokenSource(timeout, _timeProvider);
         try
         {
             await _sendLoop.WaitAsync(cts.Token).ConfigureAwait(false);

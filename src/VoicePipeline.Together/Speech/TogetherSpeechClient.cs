@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Net.Http.Json;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using VoicePipeline.Together.Client;
 
@@ -19,20 +21,31 @@ public sealed class TogetherSpeechClient : IDisposable
     private readonly bool _ownsHttp;
     private readonly ResiliencePipeline _retry;
 
-    /// <summary>Creates a client.</summary>
-    /// <exception cref="ArgumentException">No API key is set.</exception>
-    public TogetherSpeechClient(TogetherClientOptions options, HttpClient? httpClient = null)
+    /// <summary>Creates a client; its options are copied and validated here, once.</summary>
+    /// <param name="options">The key, base URL, clock (every timeout and backoff) and retry settings.</param>
+    /// <param name="httpClient">The HTTP client to send with (not owned); a new one when null.</param>
+    /// <param name="loggerFactory">Where retries are logged; nowhere when null.</param>
+    /// <exception cref="ArgumentException">No API key is set, or a setting is malformed (the message names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (the message names it).</exception>
+    public TogetherSpeechClient(TogetherClientOptions options, HttpClient? httpClient = null, ILoggerFactory? loggerFactory = null)
     {
-        _options = (options ?? throw new ArgumentNullException(nameof(options))).Clone();
-        if (string.IsNullOrWhiteSpace(_options.ApiKey))
-            throw new ArgumentException($"An API key is required: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass one.", nameof(options));
+        _options = TogetherClientOptions.ValidatedCopy(options, nameof(options));
         _ownsHttp = httpClient is null;
         _http = httpClient ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        _retry = TogetherHttp.CreateRetry(_options.TimeProvider, _options.MaxRetries, _options.RetryBaseDelay, TogetherHttp.IsTransient);
+        _retry = TogetherHttp.CreateRetry(_options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TogetherSpeechClient>(), TogetherHttp.IsTransient);
     }
 
-    /// <summary>Gets how long <see cref="ConnectAsync"/> waits for <c>session.created</c>.</summary>
-    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>Gets how long <see cref="ConnectAsync"/> waits for <c>session.created</c> (more than 0, at most a day).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a value out of that range.</exception>
+    public TimeSpan SessionTimeout
+    {
+        get;
+        init
+        {
+            new OptionChecks(nameof(TogetherSpeechClient)).Positive(nameof(SessionTimeout), value).ThrowIfAny();
+            field = value;
+        }
+    } = TimeSpan.FromSeconds(10);
 
     /// <summary>Synthesizes <paramref name="request"/> into a whole file.</summary>
     /// <param name="request">What to say.</param>
@@ -152,7 +165,7 @@ public sealed class TogetherSpeechClient : IDisposable
         => _retry.ExecuteAsync(async token =>
         {
             using var message = new HttpRequestMessage(HttpMethod.Get, _options.BuildUri("voices"));
-            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, token).ConfigureAwait(false);
+            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, token).ConfigureAwait(false);
             try
             {
                 var body = await response.Content.ReadFromJsonAsync(SpeechJsonContext.Default.VoicesResponse, token).ConfigureAwait(false);
@@ -194,7 +207,7 @@ public sealed class TogetherSpeechClient : IDisposable
         {
             Content = JsonContent.Create(body, SpeechJsonContext.Default.SpeechRequestBody),
         };
-        return await TogetherHttp.SendAsync(_http, message, _options.ApiKey, cancellationToken).ConfigureAwait(false);
+        return await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
     }
 
     private static async ValueTask<int> ReadBodyAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)

@@ -11,11 +11,16 @@ namespace VoicePipeline.Together.Speech;
 /// <summary>
 /// One connection to Together's speech WebSocket (<c>/audio/speech/websocket</c>). Synthesizes one text at a time,
 /// each in its own context: stopping an enumeration early (or cancelling it) sends <c>context.cancel</c>, and the
-/// cancelled context's late audio is dropped, so the connection stays usable for the next text.
+/// cancelled context's late audio is dropped, so the connection stays usable for the next text. Every timeout (the
+/// session's start, a stuck send, the close) runs on the client options' <see cref="TogetherClientOptions.TimeProvider"/>.
 /// </summary>
 public sealed class TogetherTtsConnection : IAsyncDisposable
 {
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SendTimeout = TimeSpan.FromSeconds(10);
+
     private readonly ClientWebSocket _socket;
+    private readonly TimeProvider _timeProvider;
     private readonly Channel<ReceivedEvent> _events = Channel.CreateUnbounded<ReceivedEvent>(new UnboundedChannelOptions { SingleWriter = true, SingleReader = true });
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Task _receiveLoop;
@@ -23,9 +28,10 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
     private int _busy;
     private long _contexts;
 
-    private TogetherTtsConnection(ClientWebSocket socket, string model, string voice)
+    private TogetherTtsConnection(ClientWebSocket socket, TimeProvider timeProvider, string model, string voice)
     {
         _socket = socket;
+        _timeProvider = timeProvider;
         Model = model;
         Voice = voice;
         _receiveLoop = Task.Run(ReceiveLoopAsync);
@@ -44,9 +50,9 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
     {
         var uri = options.BuildUri($"audio/speech/websocket?model={Uri.EscapeDataString(model)}&voice={Uri.EscapeDataString(voice)}", webSocket: true);
         var socket = await TogetherWebSocket.ConnectAsync(uri, options.ApiKey!, null, cancellationToken).ConfigureAwait(false);
-        var connection = new TogetherTtsConnection(socket, model, voice);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(sessionTimeout);
+        var connection = new TogetherTtsConnection(socket, options.TimeProvider, model, voice);
+        using var expiry = new CancellationTokenSource(sessionTimeout, options.TimeProvider);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         try
         {
             var first = await connection._events.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
@@ -143,7 +149,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
     {
         if (_socket.State == WebSocketState.Open)
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            using var timeout = new CancellationTokenSource(CloseTimeout, _timeProvider);
             try
             {
                 await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token).ConfigureAwait(false);
@@ -195,7 +201,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
         try
         {
             // Never cancel a send half way (that aborts the socket); a stuck socket is given up on after a while.
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var timeout = new CancellationTokenSource(SendTimeout, _timeProvider);
             await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)

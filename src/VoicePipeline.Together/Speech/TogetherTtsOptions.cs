@@ -11,8 +11,11 @@ public sealed class TogetherTtsOptions
     /// <summary>The default voice of <see cref="DefaultModel"/>.</summary>
     public const string DefaultVoice = "af_heart";
 
-    /// <summary>Gets or sets the API key (default: the <c>TOGETHER_API_KEY</c> environment variable). Never logged.</summary>
-    public string? ApiKey { get; set; } = Environment.GetEnvironmentVariable(TogetherClientOptions.ApiKeyEnvironmentVariable);
+    /// <summary>
+    /// Gets or sets the API key. Never logged. Nothing reads the environment here: configuration does (the
+    /// <c>TOGETHER_API_KEY</c> variable or <c>Together:ApiKey</c>, through <c>AddVoicePipeline().AddTogether()</c>).
+    /// </summary>
+    public string? ApiKey { get; set; }
 
     /// <summary>Gets or sets the API base URL; <c>http(s)</c> maps to <c>ws(s)</c> for the WebSocket.</summary>
     public Uri BaseUrl { get; set; } = TogetherClientOptions.DefaultBaseUrl;
@@ -26,23 +29,37 @@ public sealed class TogetherTtsOptions
     /// <summary>Gets or sets the language, when the model takes one.</summary>
     public string? Language { get; set; }
 
-    /// <summary>Gets or sets the speaking speed (1 is normal), when the model takes one.</summary>
+    /// <summary>Gets or sets the speaking speed (1 is normal; more than 0), when the model takes one.</summary>
     public double? Speed { get; set; }
 
     /// <summary>Gets or sets how text reaches the server. The WebSocket has the lowest first-audio latency.</summary>
     public TogetherTtsMode Mode { get; set; } = TogetherTtsMode.WebSocket;
 
-    /// <summary>Gets or sets how many times a rate-limited (429) or failed (5xx) request or handshake is retried.</summary>
+    /// <summary>Gets or sets how many times a rate-limited (429) or failed (5xx) request or handshake is retried (at least 0).</summary>
     public int MaxRetries { get; set; } = 3;
 
-    /// <summary>Gets or sets the first retry delay (exponential with jitter from here, or the server's <c>Retry-After</c>).</summary>
+    /// <summary>Gets or sets the first retry delay (exponential with jitter from here, or the server's <c>Retry-After</c>; 0 to 1 day).</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets how long the WebSocket waits for <c>session.created</c>.</summary>
+    /// <summary>Gets or sets how long the WebSocket waits for <c>session.created</c> (more than 0, at most a day).</summary>
     public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Creates a copy of these options.</summary>
     public TogetherTtsOptions Clone() => (TogetherTtsOptions)MemberwiseClone();
+
+    /// <summary>
+    /// Checks every setting but the key (a missing key is the service's fatal error at start, so a pipeline reports it
+    /// as a frame). Call where the service is built; <see cref="OptionChecks.ThrowIfAny"/> throws the first error.
+    /// </summary>
+    internal OptionChecks Validate() => new OptionChecks(nameof(TogetherTtsOptions))
+        .BaseUrl(nameof(BaseUrl), BaseUrl)
+        .Required(nameof(Model), Model)
+        .Required(nameof(Voice), Voice)
+        .Check(Speed is null || Speed > 0 && double.IsFinite(Speed.Value), nameof(Speed), Speed, "must be null or a finite number more than 0", isRange: true)
+        .Check(Enum.IsDefined(Mode), nameof(Mode), Mode, "must be WebSocket, Sse or Rest", isRange: true)
+        .Range(nameof(MaxRetries), MaxRetries, 0)
+        .Delay(nameof(RetryBaseDelay), RetryBaseDelay)
+        .Positive(nameof(SessionTimeout), SessionTimeout);
 
     internal TogetherClientOptions ToClientOptions(TimeProvider timeProvider) => new()
     {

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using VoicePipeline.Audio;
 using VoicePipeline.Together.Client;
@@ -22,16 +24,18 @@ public sealed class TogetherTranscriptionClient : IDisposable
     private readonly bool _ownsHttp;
     private readonly ResiliencePipeline _retry;
 
-    /// <summary>Creates a client.</summary>
-    /// <exception cref="ArgumentException">No API key is set.</exception>
-    public TogetherTranscriptionClient(TogetherClientOptions options, HttpClient? httpClient = null)
+    /// <summary>Creates a client; its options are copied and validated here, once.</summary>
+    /// <param name="options">The key, base URL, clock and retry settings.</param>
+    /// <param name="httpClient">The HTTP client to send with (not owned); a new one when null.</param>
+    /// <param name="loggerFactory">Where retries are logged; nowhere when null.</param>
+    /// <exception cref="ArgumentException">No API key is set, or a setting is malformed (the message names it).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range (the message names it).</exception>
+    public TogetherTranscriptionClient(TogetherClientOptions options, HttpClient? httpClient = null, ILoggerFactory? loggerFactory = null)
     {
-        _options = (options ?? throw new ArgumentNullException(nameof(options))).Clone();
-        if (string.IsNullOrWhiteSpace(_options.ApiKey))
-            throw new ArgumentException($"An API key is required: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass one.", nameof(options));
+        _options = TogetherClientOptions.ValidatedCopy(options, nameof(options));
         _ownsHttp = httpClient is null;
         _http = httpClient ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
-        _retry = TogetherHttp.CreateRetry(_options.TimeProvider, _options.MaxRetries, _options.RetryBaseDelay,
+        _retry = TogetherHttp.CreateRetry(_options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TogetherTranscriptionClient>(),
             static e => e.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable);
     }
 
@@ -78,7 +82,7 @@ public sealed class TogetherTranscriptionClient : IDisposable
         {
             using var content = BuildContent(input, url, request, progress);
             using var message = new HttpRequestMessage(HttpMethod.Post, _options.BuildUri(endpoint)) { Content = content };
-            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, token).ConfigureAwait(false);
+            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, token).ConfigureAwait(false);
             var result = await response.Content.ReadFromJsonAsync(TranscriptionJsonContext.Default.TranscriptionResult, token).ConfigureAwait(false);
             return result ?? throw new TogetherApiException("The server answered an empty transcription.");
         }, cancellationToken).ConfigureAwait(false);
