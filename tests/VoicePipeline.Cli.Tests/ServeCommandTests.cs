@@ -20,6 +20,7 @@ public partial class ServeCommandTests
 
         var twiml = await (await http.PostAsync("/twilio", content: null)).Content.ReadAsStringAsync();
         var page = await http.GetAsync("/");
+        var twilioStream = await http.GetAsync("/twilio/ws");
         (await http.GetAsync("/healthz")).StatusCode.Should().Be(HttpStatusCode.OK);
         (await http.GetAsync("/readyz")).StatusCode.Should().Be(HttpStatusCode.OK);
         using var live = new ClientWebSocket();
@@ -37,6 +38,7 @@ public partial class ServeCommandTests
 
         twiml.Should().Contain("<Response><Connect><Stream url=\"wss://voice.example.com/twilio/ws\"/></Connect></Response>");
         page.StatusCode.Should().Be(HttpStatusCode.OK);
+        twilioStream.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the Twilio stream endpoint is mapped (WebSocket requests only)");
         ready.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "a draining server is not ready");
         closeStatus.Should().Be(WebSocketCloseStatus.EndpointUnavailable, "the live session is ended with 1001 after the grace period");
         exitCode.Should().Be(0, serve.Stderr);

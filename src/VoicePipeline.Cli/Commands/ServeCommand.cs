@@ -12,6 +12,8 @@ using VoicePipeline.Together.Chat;
 using VoicePipeline.Together.Client;
 using VoicePipeline.Together.Realtime;
 using VoicePipeline.Together.Speech;
+using VoicePipeline.Transports.WebSockets;
+using VoicePipeline.Transports.WebSockets.Serializers;
 using VoicePipeline.Vad;
 using VoicePipeline.Vad.Silero;
 
@@ -76,22 +78,25 @@ internal static class ServeCommand
                 var voiceName = result.GetValue(voice)!;
 
                 app.MapVoicePipelinePage("/", "/ws");
-                app.MapVoicePipeline("/ws", session => session.RunPipelineAsync(
+                var taskOptions = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging };
+                Task RunAgentAsync(WebSocketSession session) => session.RunPipelineAsync(
                 [
                     new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }) { InterruptOnSpeech = true },
                     new TogetherSttService(new TogetherSttOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl }),
-                    // TODO(conv): the user aggregator goes here and the assistant aggregator after the output once they are on main.
+                    // TODO(conv): the user aggregator goes here and the assistant aggregator after the output.
                     new ChatClientLlmService(chat, llmOptions.Clone()),
                     new TogetherTtsService(new TogetherTtsOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl, Voice = voiceName }),
-                ], new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging }));
-                // TODO(serializers): /pipecat/ws (Pipecat protobuf + RTVI) and /twilio/ws (Twilio Media Streams) take the
-                // IFrameSerializer of the serializers branch; they stay unmapped until it is on main.
+                ], taskOptions);
+                app.MapVoicePipeline("/ws", RunAgentAsync);
+                app.MapVoicePipeline("/twilio/ws", RunAgentAsync, () => new TwilioFrameSerializer());
+                // TODO(serializers): /pipecat/ws needs ProtobufFrameSerializer plus the RTVI processor/observer in the
+                // agent pipeline; unmapped until that wiring is written and tested with Pipecat's client.
                 app.MapTwilioConnect("/twilio", "/twilio/ws", publicAddress);
                 app.MapVoicePipelineHealth();
 
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
                 var address = new Uri(app.Urls.First());
-                Console.WriteLine($"vp serve: listening on {address.GetLeftPart(UriPartial.Authority)}/ (page /, raw wire /ws, Twilio webhook /twilio, /healthz, /readyz); SIGTERM or Ctrl+C drains for up to {grace.ToString(CultureInfo.InvariantCulture)} s");
+                Console.WriteLine($"vp serve: listening on {address.GetLeftPart(UriPartial.Authority)}/ (page /, raw wire /ws, Twilio webhook /twilio and stream /twilio/ws, /healthz, /readyz); SIGTERM or Ctrl+C drains for up to {grace.ToString(CultureInfo.InvariantCulture)} s");
                 // Ctrl+C and SIGTERM stop the host (its console lifetime), which drains the sessions before it stops.
                 await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             }
