@@ -78,19 +78,22 @@ public sealed class WebSocketSession : IWireWriter
     internal SessionLimits Limits { get; }
 
     /// <summary>
-    /// Runs <see cref="Input"/>, <paramref name="processors"/> and <see cref="Output"/> as the session's pipeline until
-    /// the client leaves, a limit ends the session or the server drains (then with an <c>EndFrame</c>), and disposes
-    /// the processors afterwards (so shared resources such as a VAD batcher let go of the session).
+    /// Runs <see cref="Input"/>, <paramref name="processors"/>, <see cref="Output"/> and <paramref name="afterOutput"/>
+    /// as the session's pipeline until the client leaves, a limit ends the session or the server drains (then with an
+    /// <c>EndFrame</c>), and disposes the processors afterwards (so shared resources such as a VAD batcher let go of
+    /// the session).
     /// </summary>
     /// <param name="processors">The processors between input and output.</param>
     /// <param name="options">The task's options; by default the session's input and output rates.</param>
+    /// <param name="afterOutput">Processors after the output, such as an assistant aggregator that records what was played.</param>
     /// <returns>How the pipeline finished.</returns>
-    public async Task<PipelineCompletion> RunPipelineAsync(IReadOnlyList<FrameProcessor> processors, PipelineTaskOptions? options = null)
+    public async Task<PipelineCompletion> RunPipelineAsync(IReadOnlyList<FrameProcessor> processors, PipelineTaskOptions? options = null, IReadOnlyList<FrameProcessor>? afterOutput = null)
     {
         ArgumentNullException.ThrowIfNull(processors);
+        afterOutput ??= [];
         try
         {
-            var pipeline = new Pipeline([Input, .. processors, Output]);
+            var pipeline = new Pipeline([Input, .. processors, Output, .. afterOutput]);
             options ??= new PipelineTaskOptions { AudioInSampleRate = Options.InputSampleRate, AudioOutSampleRate = Options.OutputSampleRate };
             var task = new PipelineTask(pipeline, options);
             await using (task.ConfigureAwait(false))
@@ -98,7 +101,7 @@ public sealed class WebSocketSession : IWireWriter
         }
         finally
         {
-            foreach (var processor in processors)
+            foreach (var processor in processors.Concat(afterOutput))
                 await processor.DisposeAsync().ConfigureAwait(false);
             await Input.DisposeAsync().ConfigureAwait(false);
             await Output.DisposeAsync().ConfigureAwait(false);

@@ -1,3 +1,4 @@
+#pragma warning disable CS0618 // VadProcessor.InterruptOnSpeech: this fixture keeps barge-in at the VAD, as the clients it serves expect
 using Microsoft.Playwright;
 using VoicePipeline.AI;
 using VoicePipeline.Together.Chat;

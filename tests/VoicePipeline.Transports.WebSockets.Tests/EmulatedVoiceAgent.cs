@@ -1,3 +1,4 @@
+#pragma warning disable CS0618 // VadProcessor.InterruptOnSpeech: this fixture keeps barge-in at the VAD, as the clients it serves expect
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using VoicePipeline.AI;

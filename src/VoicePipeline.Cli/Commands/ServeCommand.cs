@@ -8,11 +8,13 @@ using Microsoft.Extensions.Logging;
 using VoicePipeline.AI;
 using VoicePipeline.Cli.Infrastructure;
 using VoicePipeline.Pipelines;
+using VoicePipeline.Processors;
 using VoicePipeline.Together.Chat;
 using VoicePipeline.Together.Client;
 using VoicePipeline.Together.Realtime;
 using VoicePipeline.Together.Speech;
 using VoicePipeline.Transports.WebSockets;
+using VoicePipeline.Transports.WebSockets.Rtvi;
 using VoicePipeline.Transports.WebSockets.Serializers;
 using VoicePipeline.Vad;
 using VoicePipeline.Vad.Silero;
@@ -74,29 +76,42 @@ internal static class ServeCommand
                 var together = new TogetherClientOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl };
                 using var chat = TogetherChat.CreateChatClient(together, result.GetValue(llmModel)!);
                 using var vadBatcher = new SileroVadBatcher();
-                var llmOptions = new ChatClientLlmServiceOptions { SystemPrompt = result.GetValue(systemPrompt) };
+                var prompt = result.GetValue(systemPrompt);
                 var voiceName = result.GetValue(voice)!;
 
                 app.MapVoicePipelinePage("/", "/ws");
-                var taskOptions = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging };
-                Task RunAgentAsync(WebSocketSession session) => session.RunPipelineAsync(
-                [
-                    new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }) { InterruptOnSpeech = true },
-                    new TogetherSttService(new TogetherSttOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl }),
-                    // TODO(conv): the user aggregator goes here and the assistant aggregator after the output.
-                    new ChatClientLlmService(chat, llmOptions.Clone()),
-                    new TogetherTtsService(new TogetherTtsOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl, Voice = voiceName }),
-                ], taskOptions);
-                app.MapVoicePipeline("/ws", RunAgentAsync);
-                app.MapVoicePipeline("/twilio/ws", RunAgentAsync, () => new TwilioFrameSerializer());
-                // TODO(serializers): /pipecat/ws needs ProtobufFrameSerializer plus the RTVI processor/observer in the
-                // agent pipeline; unmapped until that wiring is written and tested with Pipecat's client.
+                // One conversation per session: the user aggregator makes turns and barges in when the user speaks over
+                // the bot; the assistant aggregator after the output records what was actually played.
+                Task RunAgentAsync(WebSocketSession session, bool rtvi)
+                {
+                    var conversation = new LlmContext(prompt).CreateAggregators();
+                    var taskOptions = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging };
+                    var processors = new List<FrameProcessor>();
+                    if (rtvi)
+                    {
+                        var rtviProcessor = new RtviProcessor();
+                        taskOptions.Observers.Add(rtviProcessor.Observer);
+                        processors.Add(rtviProcessor);
+                    }
+                    processors.AddRange(
+                    [
+                        new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }),
+                        new TogetherSttService(new TogetherSttOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl }),
+                        conversation.User,
+                        new ChatClientLlmService(chat),
+                        new TogetherTtsService(new TogetherTtsOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl, Voice = voiceName }),
+                    ]);
+                    return session.RunPipelineAsync(processors, taskOptions, [conversation.Assistant]);
+                }
+                app.MapVoicePipeline("/ws", session => RunAgentAsync(session, rtvi: false));
+                app.MapVoicePipeline("/pipecat/ws", session => RunAgentAsync(session, rtvi: true), () => new ProtobufFrameSerializer());
+                app.MapVoicePipeline("/twilio/ws", session => RunAgentAsync(session, rtvi: false), () => new TwilioFrameSerializer());
                 app.MapTwilioConnect("/twilio", "/twilio/ws", publicAddress);
                 app.MapVoicePipelineHealth();
 
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
                 var address = new Uri(app.Urls.First());
-                Console.WriteLine($"vp serve: listening on {address.GetLeftPart(UriPartial.Authority)}/ (page /, raw wire /ws, Twilio webhook /twilio and stream /twilio/ws, /healthz, /readyz); SIGTERM or Ctrl+C drains for up to {grace.ToString(CultureInfo.InvariantCulture)} s");
+                Console.WriteLine($"vp serve: listening on {address.GetLeftPart(UriPartial.Authority)}/ (page /, raw wire /ws, Pipecat clients /pipecat/ws, Twilio webhook /twilio and stream /twilio/ws, /healthz, /readyz); SIGTERM or Ctrl+C drains for up to {grace.ToString(CultureInfo.InvariantCulture)} s");
                 // Ctrl+C and SIGTERM stop the host (its console lifetime), which drains the sessions before it stops.
                 await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             }
