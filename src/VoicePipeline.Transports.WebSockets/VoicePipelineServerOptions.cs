@@ -68,6 +68,13 @@ public class VoicePipelineServerOptions
     /// <summary>Gets or sets how long a session ended by the drain gets to finish its <c>EndFrame</c> before it is cancelled.</summary>
     public TimeSpan DrainEndTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>
+    /// Gets or sets how each session's output plays audio out: by default in real time in 20 ms chunks from a 1 s
+    /// buffer, so an interruption stops what the client would hear next; <c>RealTime = false</c> sends as fast as the
+    /// client reads (for measuring the transport alone).
+    /// </summary>
+    public OutputTransportOptions Output { get; set; } = new();
+
     /// <summary>Gets or sets the clock of every timeout and of the rate limit.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -93,6 +100,7 @@ public class VoicePipelineServerOptions
         target.DrainGracePeriod = DrainGracePeriod;
         target.DrainEndTimeout = DrainEndTimeout;
         target.TimeProvider = TimeProvider;
+        target.Output = Output.Clone();
     }
 
     /// <summary>Throws when a setting is out of range.</summary>

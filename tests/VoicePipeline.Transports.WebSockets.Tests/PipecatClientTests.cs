@@ -26,13 +26,17 @@ public class PipecatClientTests
         var rtviProcessors = new List<RtviProcessor>();
         var logs = new FakeLogCollector();
         using var loggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
+        // The page comes from a real loopback server (Chromium's local network access checks refuse a page of unknown
+        // origin address that opens a socket to 127.0.0.1); its origin is another port, so the server allows it.
+        using var pageServer = PageServer.Start(bundle.Page, bundle.Script);
+        var pageUrl = pageServer.Url;
         await using var server = await VoiceWebSocketServer.StartAsync(session =>
         {
             var rtvi = new RtviProcessor();
             lock (rtviProcessors)
                 rtviProcessors.Add(rtvi);
             return agent.RunAsync(session, rtvi, options => options.Observers.Add(rtvi.Observer), loggerFactory);
-        }, new WebSocketServerOptions { Port = 0, Path = "/pipecat/ws", Serializer = () => new ProtobufFrameSerializer() }, loggerFactory);
+        }, new WebSocketServerOptions { Port = 0, Path = "/pipecat/ws", Serializer = () => new ProtobufFrameSerializer(), AllowedOrigins = { pageUrl.GetLeftPart(UriPartial.Authority) } }, loggerFactory);
 
         // A LibriVox recording from pocketsphinx-testdata, with silence around it so the VAD hears the turn end.
         var recording = Directory.GetFiles(TestAudio.LibriVoxDirectory, "*.wav").Order().ElementAt(1);
@@ -56,10 +60,6 @@ public class PipecatClientTests
         var page = await browser.NewPageAsync();
         var console = new List<string>();
         page.Console += (_, message) => { lock (console) console.Add($"{message.Type}: {message.Text}"); };
-        // The page comes from a real loopback server (Chromium's local network access checks refuse a page of unknown
-        // origin address that opens a socket to 127.0.0.1).
-        using var pageServer = PageServer.Start(bundle.Page, bundle.Script);
-        var pageUrl = pageServer.Url;
         await page.GotoAsync(pageUrl.ToString());
 
         BotReady botReady;

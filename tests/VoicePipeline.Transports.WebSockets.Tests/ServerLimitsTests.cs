@@ -240,7 +240,7 @@ public class ServerLimitsTests
         var ended = new TaskCompletionSource<PipelineCompletion>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var server = await VoiceWebSocketServer.StartAsync(
             async session => ended.SetResult(await session.RunPipelineAsync([new Flood()])),
-            new WebSocketServerOptions { Port = 0, SendTimeout = TimeSpan.FromSeconds(1) }, loggerFactory);
+            new WebSocketServerOptions { Port = 0, SendTimeout = TimeSpan.FromSeconds(1), Output = new() { RealTime = false } }, loggerFactory); // sent as fast as the socket takes it, so it fills at once
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.SocketUrl, CancellationToken.None);
 
