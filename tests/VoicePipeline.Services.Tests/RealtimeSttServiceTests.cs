@@ -170,4 +170,23 @@ public class RealtimeSttServiceTests
             attempts.Should().Be(1, "a permanent failure is not retried");
         }
     }
+
+    [Theory]
+    [InlineData(nameof(RealtimeSttOptions.MaxConnectAttempts))]
+    [InlineData(nameof(RealtimeSttOptions.FinalTranscriptTimeout))]
+    [InlineData(nameof(RealtimeSttOptions.ReconnectMaxDelay))]
+    public void A_setting_out_of_range_is_an_error_naming_it_when_the_service_is_built(string setting)
+    {
+        var options = new RealtimeSttOptions();
+        switch (setting)
+        {
+            case nameof(RealtimeSttOptions.MaxConnectAttempts): options.MaxConnectAttempts = 0; break;
+            case nameof(RealtimeSttOptions.FinalTranscriptTimeout): options.FinalTranscriptTimeout = TimeSpan.Zero; break;
+            default: options.ReconnectMaxDelay = TimeSpan.FromMilliseconds(1); break;
+        }
+
+        var build = () => new FakeRealtimeStt(new SttSettings(), options);
+
+        build.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be(setting);
+    }
 }

@@ -34,8 +34,7 @@ public sealed class TogetherServiceFactory
     {
         var options = _stt.CurrentValue.Clone();
         configure?.Invoke(options);
-        options.Validate().ThrowIfAny();
-        return new TogetherSttService(options, name);
+        return new TogetherSttService(options, name); // validates the options
     }
 
     /// <summary>Creates a text-to-speech service with a copy of the configured settings.</summary>
@@ -47,7 +46,6 @@ public sealed class TogetherServiceFactory
     {
         var options = _tts.CurrentValue.Clone();
         configure?.Invoke(options);
-        options.Validate().ThrowIfAny();
-        return new TogetherTtsService(options, name);
+        return new TogetherTtsService(options, name); // validates the options
     }
 }

@@ -23,4 +23,26 @@ public sealed class RealtimeSttOptions
 
     /// <summary>Creates a copy of these options.</summary>
     public RealtimeSttOptions Clone() => (RealtimeSttOptions)MemberwiseClone();
+
+    /// <summary>Checks every setting once, where the service is built: a value out of range is an error naming it, never corrected.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
+    public RealtimeSttOptions Validate()
+    {
+        Positive(FinalTranscriptTimeout, nameof(FinalTranscriptTimeout));
+        Positive(ReconnectBaseDelay, nameof(ReconnectBaseDelay));
+        Positive(KeepAliveInterval, nameof(KeepAliveInterval));
+        if (ReconnectMaxDelay < ReconnectBaseDelay)
+            throw new ArgumentOutOfRangeException(nameof(ReconnectMaxDelay), ReconnectMaxDelay, $"RealtimeSttOptions.ReconnectMaxDelay must be at least ReconnectBaseDelay ({ReconnectBaseDelay}).");
+        if (MaxConnectAttempts < 1)
+            throw new ArgumentOutOfRangeException(nameof(MaxConnectAttempts), MaxConnectAttempts, "RealtimeSttOptions.MaxConnectAttempts must be at least 1.");
+        if (MaxReplay < TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(MaxReplay), MaxReplay, "RealtimeSttOptions.MaxReplay must not be negative.");
+        return this;
+    }
+
+    private static void Positive(TimeSpan value, string name)
+    {
+        if (value <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(name, value, $"RealtimeSttOptions.{name} must be more than zero.");
+    }
 }

@@ -61,7 +61,7 @@ public abstract partial class RealtimeSttService : SttService
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(sampleRate, 8000);
         SampleRate = sampleRate;
-        _options = options?.Clone() ?? new RealtimeSttOptions();
+        _options = (options?.Clone() ?? new RealtimeSttOptions()).Validate();
         _replay = new short[sampleRate * 4];
     }
 
@@ -105,7 +105,7 @@ public abstract partial class RealtimeSttService : SttService
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException && !DescribeFailure(e).IsPermanent),
-                MaxRetryAttempts = Math.Max(0, _options.MaxConnectAttempts - 1),
+                MaxRetryAttempts = _options.MaxConnectAttempts - 1, // at least 1: validated
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = _options.ReconnectBaseDelay,

@@ -23,7 +23,7 @@ public sealed class TogetherSttService : RealtimeSttService
 
     /// <summary>Creates the service.</summary>
     public TogetherSttService(TogetherSttOptions? options = null, string? name = null)
-        : this(options?.Clone() ?? new TogetherSttOptions(), name, cloned: true)
+        : this(Checked(options?.Clone() ?? new TogetherSttOptions()), name, cloned: true)
     {
     }
 
@@ -38,6 +38,13 @@ public sealed class TogetherSttService : RealtimeSttService
             KeepAliveInterval = options.KeepAliveInterval,
         }, options.UserId, name)
         => _options = options;
+
+    /// <summary>Checks the options once, where the service is built (before the base class sees them): out of range is an error, never corrected.</summary>
+    private static TogetherSttOptions Checked(TogetherSttOptions options)
+    {
+        options.Validate().ThrowIfAny();
+        return options;
+    }
 
     /// <summary>Gets the model in use.</summary>
     public string Model => Settings.Model!;
@@ -69,7 +76,7 @@ public sealed class TogetherSttService : RealtimeSttService
     /// <inheritdoc />
     protected override async Task<IRealtimeSttSession> ConnectAsync(SttSettings settings, CancellationToken cancellationToken)
     {
-        var connection = await RealtimeConnection.ConnectAsync(_options.BuildUri(settings.Model!), _options.ApiKey!, _options.SessionTimeout, CommitSent, cancellationToken).ConfigureAwait(false);
+        var connection = await RealtimeConnection.ConnectAsync(_options.BuildUri(settings.Model!), _options.ApiKey!, _options.SessionTimeout, TimeProvider, CommitSent, cancellationToken).ConfigureAwait(false);
         var session = new TogetherRealtimeSession(connection, _buffers, Logger);
         if (settings.Language is not null || settings.Prompt is not null)
             session.Update(settings);

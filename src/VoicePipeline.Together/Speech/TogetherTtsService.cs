@@ -20,13 +20,20 @@ public sealed class TogetherTtsService : TtsService
 
     /// <summary>Creates the service.</summary>
     public TogetherTtsService(TogetherTtsOptions? options = null, string? name = null)
-        : this(options?.Clone() ?? new TogetherTtsOptions(), name, cloned: true)
+        : this(Checked(options?.Clone() ?? new TogetherTtsOptions()), name, cloned: true)
     {
     }
 
     private TogetherTtsService(TogetherTtsOptions options, string? name, bool cloned)
         : base(new TtsSettings { Model = options.Model, Voice = options.Voice, Language = options.Language, Speed = options.Speed }, name)
         => _options = options;
+
+    /// <summary>Checks the options once, where the service is built (before the base class sees them): out of range is an error, never corrected.</summary>
+    private static TogetherTtsOptions Checked(TogetherTtsOptions options)
+    {
+        options.Validate().ThrowIfAny();
+        return options;
+    }
 
     /// <summary>Gets the model in use.</summary>
     public string Model => Settings.Model!;
