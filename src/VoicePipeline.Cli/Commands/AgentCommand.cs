@@ -125,8 +125,9 @@ internal static class AgentCommand
     /// Prints the conversation: turns from the aggregators' events, function calls and results as they pass the end of
     /// the pipeline, the context when the run is over. Thread-safe: events come from different loops.
     /// </summary>
-    private sealed class ConversationPrinter(TextWriter output, bool json) : FrameProcessor("conversation-printer")
+    internal sealed class ConversationPrinter(TextWriter output, bool json) : FrameProcessor("conversation-printer")
     {
+        private static readonly JsonSerializerOptions s_json = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
         private readonly Lock _lock = new();
 
         public void User(string text, TimeSpan? start, TimeSpan? end)
@@ -198,25 +199,23 @@ internal static class AgentCommand
                 switch (frame)
                 {
                     case FunctionCallInProgressFrame call:
-                        Write("function_call", w =>
-                        {
-                            w.WriteString("name", call.FunctionName);
-                            w.WritePropertyName("arguments");
-                            WriteValue(w, call.Arguments);
-                        }, $"function call: {call.FunctionName}({JsonSerializer.Serialize(call.Arguments, AIJsonUtilities.DefaultOptions)})");
+                        WriteNamed("function_call", call.FunctionName, "arguments", call.Arguments, $"function call: {call.FunctionName}({SafeSerialize(call.Arguments)})");
                         break;
                     case FunctionCallResultFrame done:
-                        Write("function_result", w =>
-                        {
-                            w.WriteString("name", done.FunctionName);
-                            w.WritePropertyName("result");
-                            WriteValue(w, done.Result);
-                        }, $"function result: {done.FunctionName} -> {ResultText(done.Result)}");
+                        WriteNamed("function_result", done.FunctionName, "result", done.Result, $"function result: {done.FunctionName} -> {ResultText(done.Result)}");
                         break;
                 }
             }
             return PushFrameAsync(frame, direction, cancellationToken);
         }
+
+        private void WriteNamed(string type, string name, string key, object? value, string text)
+            => Write(type, w =>
+            {
+                w.WriteString("name", name);
+                w.WritePropertyName(key);
+                WriteValue(w, value);
+            }, text);
 
         private void Write(string type, Action<Utf8JsonWriter> body, string text)
         {
@@ -246,7 +245,7 @@ internal static class AgentCommand
         {
             try
             {
-                JsonSerializer.Serialize(writer, value, AIJsonUtilities.DefaultOptions);
+                JsonSerializer.Serialize(writer, value, s_json);
             }
             catch (Exception exception) when (exception is NotSupportedException or InvalidOperationException)
             {
@@ -266,7 +265,7 @@ internal static class AgentCommand
         {
             try
             {
-                return JsonSerializer.Serialize(value, AIJsonUtilities.DefaultOptions);
+                return JsonSerializer.Serialize(value, s_json);
             }
             catch (Exception exception) when (exception is NotSupportedException or InvalidOperationException)
             {
