@@ -92,6 +92,17 @@ public class AgentCommandTests
     }
 
     [Fact]
+    public async Task An_mcp_server_that_cannot_start_is_named_without_its_arguments()
+    {
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Silence(0.5), Rate);
+
+        var result = await CliRunner.RunAsync("agent", input, "--fast", "--mcp", "no-such-mcp-server --token sk-secret-mcp-0454");
+
+        result.ExitCode.Should().Be(2, result.Stderr);
+        result.Stderr.Should().Contain("--mcp: no-such-mcp-server").And.NotContain("sk-secret").And.NotContain("   at ");
+    }
+
+    [Fact]
     public async Task A_wrong_llm_key_fails_clearly_without_printing_it()
     {
         await using var emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions { ApiKey = "the-right-key" });

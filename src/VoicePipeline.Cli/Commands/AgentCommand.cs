@@ -70,7 +70,7 @@ internal static class AgentCommand
             {
                 foreach (var commandLine in result.GetValue(mcp) ?? [])
                 {
-                    var set = await McpTools.ConnectCommandLineAsync(commandLine, logging, cancellationToken).ConfigureAwait(false);
+                    var set = await ConnectMcpAsync(commandLine, result.GetValue(verbose) ? logging : null, cancellationToken).ConfigureAwait(false);
                     toolSets.Add(set);
                     context.AddTools(set.Tools);
                 }
@@ -83,6 +83,23 @@ internal static class AgentCommand
             }
         }));
         return command;
+    }
+
+    /// <summary>Starts one <c>--mcp</c> server; a failure names the program only (its arguments may hold a secret).</summary>
+    private static async Task<McpToolSet> ConnectMcpAsync(string commandLine, Microsoft.Extensions.Logging.ILoggerFactory? logging, CancellationToken cancellationToken)
+    {
+        var program = McpTools.SplitCommandLine(commandLine).FirstOrDefault();
+        if (program is null)
+            throw new ArgumentException("--mcp: the MCP server command line is empty");
+        try
+        {
+            return await McpTools.ConnectCommandLineAsync(commandLine, logging, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            var reason = exception.InnerException is System.ComponentModel.Win32Exception ? "it could not be started" : "it did not answer as an MCP server";
+            throw new ArgumentException($"--mcp: {Path.GetFileName(program)}: {reason}", exception);
+        }
     }
 
     private static async Task<int> RunAsync(string path, bool realTime, string? outputPath, VadParams vadParams, TogetherEndpoint endpoint, IChatClient chat, LlmContext context, string voice, bool json, Microsoft.Extensions.Logging.ILoggerFactory logging, CancellationToken cancellationToken)
