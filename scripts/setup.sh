@@ -15,7 +15,7 @@ packages=(
   pulseaudio-utils  # parec / pacat
   alsa-utils        # aplay/arecord and the recordings it ships
   sox
-  chromium          # the Pipecat client test runs Pipecat's web client in headless Chromium (Playwright drives it)
+  chromium          # the browser page and Pipecat client tests drive Debian's Chromium (Playwright, ExecutablePath=/usr/bin/chromium)
 )
 # Node.js and npm bundle that client (npm ci in tests/VoicePipeline.Transports.WebSockets.Tests/PipecatClient). A
 # machine with another Node.js (NodeSource's ships npm inside its nodejs package) keeps it.

@@ -1,13 +1,10 @@
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace VoicePipeline.Transports.WebSockets;
 
@@ -25,18 +22,18 @@ namespace VoicePipeline.Transports.WebSockets;
 /// });
 /// </code>
 /// </example>
-public sealed partial class VoiceWebSocketServer : IAsyncDisposable
+public sealed class VoiceWebSocketServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly CancellationTokenSource _stopping;
-    private readonly StrongBox<int> _sessions;
+    private readonly VoicePipelineServerState _state;
+    private readonly Lock _gate = new();
+    private Task? _stopped;
     private int _disposed;
 
-    private VoiceWebSocketServer(WebApplication app, CancellationTokenSource stopping, StrongBox<int> sessions, Uri baseUrl, string path)
+    private VoiceWebSocketServer(WebApplication app, VoicePipelineServerState state, Uri baseUrl, string path)
     {
         _app = app;
-        _stopping = stopping;
-        _sessions = sessions;
+        _state = state;
         BaseUrl = baseUrl;
         SocketUrl = new Uri(baseUrl.ToString().Replace("http", "ws", StringComparison.Ordinal).TrimEnd('/') + path);
     }
@@ -48,12 +45,22 @@ public sealed partial class VoiceWebSocketServer : IAsyncDisposable
     public Uri SocketUrl { get; }
 
     /// <summary>Gets how many connections are running their pipelines now.</summary>
-    public int ActiveSessions => Volatile.Read(ref _sessions.Value);
+    public int ActiveSessions => _state.ActiveSessions;
+
+    /// <summary>Gets whether new sessions are accepted (what <c>/readyz</c> answers).</summary>
+    public bool IsReady => _state.IsReady;
 
     /// <summary>
     /// Starts listening and returns once the server accepts connections. <paramref name="runSession"/> runs once per
-    /// connection, for as long as the connection's pipeline runs; the socket is closed when it returns.
+    /// connection, for as long as the connection's pipeline runs; the socket is closed when it returns. The server is
+    /// an ASP.NET Core app with <c>MapVoicePipeline</c> at <see cref="WebSocketServerOptions.Path"/>,
+    /// <c>/healthz</c>, <c>/readyz</c> and (optionally) the page at <c>/</c>.
     /// </summary>
+    /// <param name="runSession">Runs one connection's pipeline.</param>
+    /// <param name="options">Where to listen, what the sockets carry and their limits.</param>
+    /// <param name="loggerFactory">Where the server logs.</param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>The running server.</returns>
     public static async Task<VoiceWebSocketServer> StartAsync(
         Func<WebSocketSession, Task> runSession,
         WebSocketServerOptions? options = null,
@@ -64,90 +71,46 @@ public sealed partial class VoiceWebSocketServer : IAsyncDisposable
         options ??= new WebSocketServerOptions();
         if (!options.Path.StartsWith('/'))
             throw new ArgumentException("The WebSocket path starts with '/'.", nameof(options));
-        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<VoiceWebSocketServer>();
+        options.Validate();
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (loggerFactory is not null)
+            builder.Services.AddSingleton(loggerFactory);
         builder.WebHost.UseKestrel().UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{options.Host}:{options.Port}"));
+        builder.Services.AddVoicePipelineServer(options.CopyTo);
         var app = builder.Build();
-        app.UseWebSockets();
-        var stoppingAll = new CancellationTokenSource();
-        var sessions = new StrongBox<int>();
         if (options.ServePage)
-        {
-            var page = Page(options);
-            app.MapGet("/", () => Results.Content(page, "text/html; charset=utf-8"));
-        }
-        app.Map(options.Path, async context =>
-        {
-            if (!context.WebSockets.IsWebSocketRequest)
-            {
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await context.Response.WriteAsync("WebSocket requests only: PCM s16le mono audio in, audio and JSON events out.").ConfigureAwait(false);
-                return;
-            }
-            using var socket = await context.WebSockets.AcceptWebSocketAsync().ConfigureAwait(false);
-            using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stoppingAll.Token);
-            var session = new WebSocketSession(socket, options, context.TraceIdentifier, stopping.Token);
-            Interlocked.Increment(ref sessions.Value);
-            Log.SessionStarted(logger, session.Id);
-            try
-            {
-                await runSession(session).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
-            {
-                // The server stopped or the client went away.
-            }
-#pragma warning disable CA1031 // One connection's failure must not take the server down; it is logged.
-            catch (Exception exception)
-#pragma warning restore CA1031
-            {
-                Log.SessionFailed(logger, session.Id, exception);
-            }
-            finally
-            {
-                await session.CloseAsync().ConfigureAwait(false);
-                Interlocked.Decrement(ref sessions.Value);
-                Log.SessionEnded(logger, session.Id);
-            }
-        });
+            app.MapVoicePipelinePage("/", options.Path);
+        app.MapVoicePipelineHealth();
+        app.MapVoicePipeline(options.Path, runSession, options.Serializer);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new VoiceWebSocketServer(app, stoppingAll, sessions, new Uri(address.TrimEnd('/') + "/"), options.Path);
+        return new VoiceWebSocketServer(app, app.Services.GetRequiredService<VoicePipelineServerState>(), new Uri(address.TrimEnd('/') + "/"), options.Path);
     }
 
-    /// <summary>Stops the server: running sessions see <see cref="WebSocketSession.Stopping"/> fire and get 5 s to end.</summary>
+    /// <summary>
+    /// Stops gracefully: new sessions are refused (<c>/readyz</c> answers 503), live ones get
+    /// <see cref="VoicePipelineServerOptions.DrainGracePeriod"/> to finish, then are ended with an <c>EndFrame</c> and
+    /// a 1001 close.
+    /// </summary>
+    /// <param name="cancellationToken">Cuts the drain short (the sessions are then cancelled).</param>
+    /// <returns>A task that completes when the server stopped.</returns>
+    public Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+            return _stopped ??= _app.StopAsync(cancellationToken);
+    }
+
+    /// <summary>Stops the server at once: running sessions see <see cref="WebSocketSession.Stopping"/> fire and get 5 s to end.</summary>
+    /// <returns>A task that completes when the server is gone.</returns>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _state.AbortAsync().ConfigureAwait(false);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await _app.StopAsync(timeout.Token).ConfigureAwait(false);
+        await StopAsync(timeout.Token).ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
-        _stopping.Dispose();
-    }
-
-    private static string Page(WebSocketServerOptions options)
-    {
-        using var stream = typeof(VoiceWebSocketServer).Assembly.GetManifestResourceStream("VoicePipeline.Transports.WebSockets.index.html")!;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd()
-            .Replace("{{SOCKET_PATH}}", options.Path, StringComparison.Ordinal)
-            .Replace("{{INPUT_RATE}}", options.InputSampleRate.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
-            .Replace("{{OUTPUT_RATE}}", options.OutputSampleRate.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
-    }
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 900, Level = LogLevel.Information, Message = "WebSocket session {Id} started")]
-        public static partial void SessionStarted(ILogger logger, string id);
-
-        [LoggerMessage(EventId = 901, Level = LogLevel.Information, Message = "WebSocket session {Id} ended")]
-        public static partial void SessionEnded(ILogger logger, string id);
-
-        [LoggerMessage(EventId = 902, Level = LogLevel.Error, Message = "WebSocket session {Id} failed")]
-        public static partial void SessionFailed(ILogger logger, string id, Exception exception);
     }
 }

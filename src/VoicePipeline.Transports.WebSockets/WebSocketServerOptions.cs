@@ -2,8 +2,8 @@ using VoicePipeline.Transports.WebSockets.Serializers;
 
 namespace VoicePipeline.Transports.WebSockets;
 
-/// <summary>Where a <see cref="VoiceWebSocketServer"/> listens and what audio its sockets carry.</summary>
-public sealed class WebSocketServerOptions
+/// <summary>Where a <see cref="VoiceWebSocketServer"/> listens, and (inherited) what its sockets carry and their limits.</summary>
+public sealed class WebSocketServerOptions : VoicePipelineServerOptions
 {
     /// <summary>Gets or sets the interface to listen on (loopback by default).</summary>
     public string Host { get; set; } = "127.0.0.1";
@@ -14,18 +14,12 @@ public sealed class WebSocketServerOptions
     /// <summary>Gets or sets the path of the WebSocket endpoint.</summary>
     public string Path { get; set; } = "/ws";
 
-    /// <summary>Gets or sets the rate of the PCM s16le mono audio clients send (the browser page resamples to it).</summary>
-    public int InputSampleRate { get; set; } = 16_000;
-
-    /// <summary>Gets or sets the rate of the PCM s16le mono audio sent to clients (pipeline audio is resampled to it).</summary>
-    public int OutputSampleRate { get; set; } = 24_000;
-
     /// <summary>Gets or sets whether <c>GET /</c> serves the browser page that talks to the endpoint.</summary>
     public bool ServePage { get; set; } = true;
 
     /// <summary>
     /// Gets or sets what makes each connection's wire (called once per connection); null for the project's own raw
-    /// PCM + JSON events at <see cref="InputSampleRate"/> and <see cref="OutputSampleRate"/>. For example
+    /// PCM + JSON events at <see cref="VoicePipelineServerOptions.InputSampleRate"/> and <see cref="VoicePipelineServerOptions.OutputSampleRate"/>. For example
     /// <c>() =&gt; new ProtobufFrameSerializer()</c> serves Pipecat's clients, <c>() =&gt; new TwilioFrameSerializer()</c>
     /// Twilio Media Streams.
     /// </summary>

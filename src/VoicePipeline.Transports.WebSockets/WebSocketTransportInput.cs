@@ -30,6 +30,7 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
             while (true)
             {
                 var length = 0;
+                var accepted = true;
                 ValueWebSocketReceiveResult result;
                 do
                 {
@@ -40,11 +41,16 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
                         Array.Resize(ref message, Math.Min(2 * message.Length, MaxMessageBytes));
                     }
                     result = await session.Socket.ReceiveAsync(message.AsMemory(length), cancellationToken).ConfigureAwait(false);
-                    length += result.Count;
+                    // The session's limits (message size, input rate, idle): a breach closes the session with its code,
+                    // and what the client still sends is dropped until its close arrives.
+                    accepted &= result.MessageType == WebSocketMessageType.Close || session.Limits.OnReceived(result);
+                    length = accepted ? length + result.Count : 0;
                 }
                 while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
                 if (result.MessageType == WebSocketMessageType.Close)
                     break;
+                if (!accepted)
+                    continue;
 
                 serializer.Deserialize(message.AsSpan(0, length), result.MessageType == WebSocketMessageType.Text ? WireMessageType.Text : WireMessageType.Binary, received);
                 var ended = await PushReceivedAsync(received, cancellationToken).ConfigureAwait(false);

@@ -10,7 +10,7 @@ namespace VoicePipeline.Transports.WebSockets;
 /// messages) as they arrive; an interruption drops the queued audio and its frame tells the client to stop playing.
 /// Every frame passes on.
 /// </summary>
-internal sealed class WebSocketTransportOutput(WebSocketSession session) : OutputTransport(name: "WebSocketTransportOutput")
+internal sealed class WebSocketTransportOutput(WebSocketSession session) : OutputTransport(session.Options.Output, "WebSocketTransportOutput")
 {
     protected override ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
     {

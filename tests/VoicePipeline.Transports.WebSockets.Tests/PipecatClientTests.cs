@@ -2,18 +2,9 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Playwright;
-using VoicePipeline.AI;
-using VoicePipeline.Pipelines;
-using VoicePipeline.Together.Chat;
-using VoicePipeline.Together.Client;
-using VoicePipeline.Together.Emulator;
-using VoicePipeline.Together.Realtime;
-using VoicePipeline.Together.Speech;
 using VoicePipeline.Tests.Shared;
 using VoicePipeline.Transports.WebSockets.Rtvi;
 using VoicePipeline.Transports.WebSockets.Serializers;
-using VoicePipeline.Vad;
-using VoicePipeline.Vad.Silero;
 
 namespace VoicePipeline.Transports.WebSockets.Tests;
 
@@ -27,36 +18,25 @@ public class PipecatClientTests
 {
     private const string Chromium = "/usr/bin/chromium";
 
-    /// <summary>The emulator's PocketSphinx answers slowly on a busy two-core machine (Chromium, other test assemblies).</summary>
-    private static readonly TimeSpan s_loadedMachine = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task The_Pipecat_web_client_gets_bot_ready_its_transcript_bot_text_and_bot_audio()
     {
         var bundle = await PipecatClientBundle.BuildAsync();
-        await using var emulator = await TogetherEmulator.StartAsync();
-        using var chat = TogetherChat.CreateChatClient(new TogetherClientOptions { ApiKey = "test", BaseUrl = emulator.BaseUrl });
+        await using var agent = await EmulatedVoiceAgent.StartAsync();
         var rtviProcessors = new List<RtviProcessor>();
         var logs = new FakeLogCollector();
         using var loggerFactory = new LoggerFactory([new FakeLoggerProvider(logs)]);
-        await using var server = await VoiceWebSocketServer.StartAsync(async session =>
+        // The page comes from a real loopback server (Chromium's local network access checks refuse a page of unknown
+        // origin address that opens a socket to 127.0.0.1); its origin is another port, so the server allows it.
+        using var pageServer = PageServer.Start(bundle.Page, bundle.Script);
+        var pageUrl = pageServer.Url;
+        await using var server = await VoiceWebSocketServer.StartAsync(session =>
         {
             var rtvi = new RtviProcessor();
             lock (rtviProcessors)
                 rtviProcessors.Add(rtvi);
-            var pipeline = new Pipeline(
-                session.Input,
-                rtvi,
-                new VadProcessor(new SileroVadAnalyzer(), new VadParams { StopSecs = 0.5 }) { InterruptOnSpeech = true },
-                new TogetherSttService(new TogetherSttOptions { ApiKey = "test", BaseUrl = emulator.BaseUrl, SessionTimeout = s_loadedMachine, FinalTranscriptTimeout = s_loadedMachine }),
-                new ChatClientLlmService(chat, new ChatClientLlmServiceOptions { SystemPrompt = "You are a brief voice assistant." }),
-                new TogetherTtsService(new TogetherTtsOptions { ApiKey = "test", BaseUrl = emulator.BaseUrl, Voice = "af_heart" }),
-                session.Output);
-            var options = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = loggerFactory };
-            options.Observers.Add(rtvi.Observer);
-            await using var task = new PipelineTask(pipeline, options);
-            await task.RunAsync(session.Stopping);
-        }, new WebSocketServerOptions { Port = 0, Path = "/pipecat/ws", Serializer = () => new ProtobufFrameSerializer() }, loggerFactory);
+            return agent.RunAsync(session, rtvi, options => options.Observers.Add(rtvi.Observer), loggerFactory);
+        }, new WebSocketServerOptions { Port = 0, Path = "/pipecat/ws", Serializer = () => new ProtobufFrameSerializer(), AllowedOrigins = { pageUrl.GetLeftPart(UriPartial.Authority) } }, loggerFactory);
 
         // A LibriVox recording from pocketsphinx-testdata, with silence around it so the VAD hears the turn end.
         var recording = Directory.GetFiles(TestAudio.LibriVoxDirectory, "*.wav").Order().ElementAt(1);
@@ -80,10 +60,6 @@ public class PipecatClientTests
         var page = await browser.NewPageAsync();
         var console = new List<string>();
         page.Console += (_, message) => { lock (console) console.Add($"{message.Type}: {message.Text}"); };
-        // The page comes from a real loopback server (Chromium's local network access checks refuse a page of unknown
-        // origin address that opens a socket to 127.0.0.1).
-        using var pageServer = PageServer.Start(bundle.Page, bundle.Script);
-        var pageUrl = pageServer.Url;
         await page.GotoAsync(pageUrl.ToString());
 
         BotReady botReady;

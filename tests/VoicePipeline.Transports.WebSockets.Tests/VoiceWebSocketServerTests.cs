@@ -69,7 +69,7 @@ public class VoiceWebSocketServerTests
             session => RunAsync(session,
                 new VadProcessor(new SileroVadAnalyzer()),
                 new TogetherSttService(new TogetherSttOptions { ApiKey = "test", BaseUrl = emulator.BaseUrl })),
-            new WebSocketServerOptions { Port = 0 });
+            new WebSocketServerOptions { Port = 0, InputRateWindow = TimeSpan.FromMinutes(1) }); // the recording is sent at once
         using var client = new ClientWebSocket();
         await client.ConnectAsync(server.SocketUrl, CancellationToken.None);
 

@@ -1,3 +1,4 @@
+#pragma warning disable CS0618 // VadProcessor.InterruptOnSpeech stays tested while it is obsolete
 using System.Security.Cryptography;
 using Microsoft.Extensions.Time.Testing;
 using VoicePipeline.Frames;

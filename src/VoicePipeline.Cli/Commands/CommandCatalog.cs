@@ -18,5 +18,6 @@ internal static class CommandCatalog
         yield return InfoCommand.Create();
         yield return ConvertCommand.Create();
         yield return EmulatorCommand.Create();
+        yield return ServeCommand.Create();
     }
 }

@@ -16,6 +16,7 @@ public sealed class VadProcessor : FrameProcessor
     private readonly VadStateMachine _machine;
     private int _rate;
     private int _channels;
+    private bool _interruptOnSpeech;
 
     /// <summary>Creates the processor around <paramref name="analyzer"/>, which it owns and disposes.</summary>
     public VadProcessor(IVadAnalyzer analyzer, VadParams? parameters = null, string? name = null)
@@ -36,7 +37,8 @@ public sealed class VadProcessor : FrameProcessor
     /// <see cref="UserStartedSpeakingFrame"/> (when the pipeline allows interruptions), so an answer being generated or
     /// spoken stops. Off by default: a transcription-only pipeline has nothing to interrupt.
     /// </summary>
-    public bool InterruptOnSpeech { get; init; }
+    [Obsolete("Interruptions belong to the conversation: use LlmUserAggregatorOptions.InterruptOnSpeech (VoicePipeline.AI), which also keeps a reply from playing over the user and supports interruption strategies.")]
+    public bool InterruptOnSpeech { get => _interruptOnSpeech; init => _interruptOnSpeech = value; }
 
     /// <summary>
     /// Audio travels as system frames (the input loop) while a <see cref="VadParamsUpdateFrame"/> is a control frame
@@ -94,7 +96,7 @@ public sealed class VadProcessor : FrameProcessor
                     ? new UserStartedSpeakingFrame { Timestamp = transition.Timestamp, StartSecs = transition.WaitedSecs }
                     : new UserStoppedSpeakingFrame { Timestamp = transition.Timestamp, StopSecs = transition.WaitedSecs };
                 await PushFrameAsync(speaking, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
-                if (transition.Speaking && InterruptOnSpeech && StartFrame?.AllowInterruptions != false)
+                if (transition.Speaking && _interruptOnSpeech && StartFrame?.AllowInterruptions != false)
                     await PushFrameAsync(new InterruptionFrame(), FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
             }
         }
