@@ -22,6 +22,7 @@ internal static class BenchmarkCatalog
         yield return new TtsBenchmark();
         yield return new RecognizerBenchmark();
         yield return new WebSocketTransportBenchmark();
+        yield return new TurnBenchmark();
         yield break;
     }
 }

@@ -9,6 +9,7 @@ internal static class CommandCatalog
     {
         // One line per command; each command lives in its own file in this folder.
         yield return StreamCommand.Create();
+        yield return AgentCommand.Create();
         yield return TranscribeCommand.CreateTranscribe();
         yield return TranscribeCommand.CreateTranslate();
         yield return SpeakCommand.CreateSpeak();

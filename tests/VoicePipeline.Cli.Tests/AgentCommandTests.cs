@@ -1,0 +1,117 @@
+using System.Text.Json;
+using VoicePipeline.Audio;
+using VoicePipeline.Tests.Shared;
+using VoicePipeline.Together.Emulator;
+
+namespace VoicePipeline.Cli.Tests;
+
+public class AgentCommandTests
+{
+    private const int Rate = 16_000;
+
+    [Fact]
+    public async Task Two_questions_print_a_user_and_a_bot_line_per_turn_in_order_then_the_context()
+    {
+        var first = TestAudio.Speak("What is two plus three?");
+        var second = TestAudio.Speak("Tell me about the weather please.");
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat(first, TestAudio.Silence(2), second, TestAudio.Silence(3)), Rate);
+        var secondStart = (first.Length / (double)Rate) + 2;
+
+        // Real time: turn-taking depends on the reply being played while the input goes on.
+        var result = await CliRunner.RunAsync("agent", input, "--json", "--system-prompt", "Be brief.");
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        var lines = result.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        lines.Select(l => l.GetProperty("type").GetString()).Should().Equal(["user", "bot", "user", "bot", "context"], result.Stdout);
+        var users = lines.Where(l => l.GetProperty("type").GetString() == "user").ToList();
+        var bots = lines.Where(l => l.GetProperty("type").GetString() == "bot").ToList();
+        users.Should().OnlyContain(u => u.GetProperty("text").GetString()!.Length > 0);
+        users[0].GetProperty("start").GetDouble().Should().BeInRange(0, 0.35);
+        users[0].GetProperty("end").GetDouble().Should().BeApproximately(first.Length / (double)Rate, 0.4);
+        users[1].GetProperty("start").GetDouble().Should().BeApproximately(secondStart, 0.4);
+        users[1].GetProperty("end").GetDouble().Should().BeGreaterThan(users[1].GetProperty("start").GetDouble());
+        bots.Should().OnlyContain(b => b.GetProperty("text").GetString()!.StartsWith("You said", StringComparison.Ordinal), "the emulator echoes");
+        bots[1].GetProperty("interrupted").GetBoolean().Should().BeFalse("nothing follows the last reply");
+
+        var messages = lines[^1].GetProperty("messages").EnumerateArray().ToList();
+        messages.Select(m => m.GetProperty("role").GetString()).Should().Equal("system", "user", "assistant", "user", "assistant");
+        messages[0].GetProperty("content").GetString().Should().Be("Be brief.");
+        messages.Where(m => m.GetProperty("role").GetString() == "user").Select(m => m.GetProperty("content").GetString())
+            .Should().Equal(users.Select(u => u.GetProperty("text").GetString()));
+        messages.Where(m => m.GetProperty("role").GetString() == "assistant").Select(m => m.GetProperty("content").GetString())
+            .Should().Equal(bots.Select(b => b.GetProperty("text").GetString()), "the context records what was played out");
+    }
+
+    [Fact]
+    public async Task The_output_wav_holds_the_bots_speech_on_the_inputs_timeline()
+    {
+        var question = TestAudio.Speak("What is two plus three?");
+        var samples = TestAudio.Concat(TestAudio.Silence(0.5), question, TestAudio.Silence(8)); // room for the reply even on a loaded machine
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), samples, Rate);
+        var output = TestAudio.TempPath(".wav");
+
+        var result = await CliRunner.RunAsync("agent", input, "-o", output);
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.Stdout.Should().Contain("bot: You said");
+        var written = TestAudio.Decode(output);
+        var inputSeconds = samples.Length / (double)Rate;
+        (written.Length / (double)Rate).Should().BeApproximately(inputSeconds, inputSeconds * 0.1);
+        // Silence while the user speaks, the bot's speech after the turn ends.
+        var questionEnd = (int)((0.5 + (question.Length / (double)Rate)) * Rate);
+        Pcm.Rms(written.AsSpan(0, questionEnd)).Should().BeLessThan(0.0015, "the bot is silent while the user asks");
+        Pcm.Rms(written.AsSpan(questionEnd)).Should().BeGreaterThan(0.01, "the reply is in the file");
+    }
+
+    [Fact]
+    public async Task Runs_fast_and_prints_a_readable_transcript()
+    {
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat(TestAudio.Speak("What is two plus three?"), TestAudio.Silence(1.5)), Rate);
+
+        var result = await CliRunner.RunAsync("agent", input, "--fast", "--voice", "am_adam", "--stop-secs", "0.5");
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        result.StdoutLines.Should().HaveCount(2, result.Stdout);
+        result.StdoutLines[0].Should().StartWith("user [");
+        result.StdoutLines[1].Should().StartWith("bot: You said");
+    }
+
+    [Theory]
+    [InlineData("--llm-base-url", "not a url")]
+    [InlineData("--stop-secs", "-3")]
+    [InlineData("-o", "reply.mp3")]
+    public async Task A_rejected_argument_fails_without_printing_a_key(string option, string value)
+    {
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Silence(0.5), Rate);
+
+        var result = await CliRunner.RunAsync("agent", input, option, value, "--api-key", "sk-secret-stt-0451", "--llm-api-key", "sk-secret-llm-0452");
+
+        result.ExitCode.Should().Be(2, result.Stderr);
+        result.Stderr.Should().StartWith("vp: ");
+        (result.Stdout + result.Stderr).Should().NotContain("sk-secret").And.NotContain("0451").And.NotContain("0452");
+    }
+
+    [Fact]
+    public async Task An_mcp_server_that_cannot_start_is_named_without_its_arguments()
+    {
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Silence(0.5), Rate);
+
+        var result = await CliRunner.RunAsync("agent", input, "--fast", "--mcp", "no-such-mcp-server --token sk-secret-mcp-0454");
+
+        result.ExitCode.Should().Be(2, result.Stderr);
+        result.Stderr.Should().Contain("--mcp: no-such-mcp-server").And.NotContain("sk-secret").And.NotContain("   at ");
+    }
+
+    [Fact]
+    public async Task A_wrong_llm_key_fails_clearly_without_printing_it()
+    {
+        await using var emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions { ApiKey = "the-right-key" });
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat(TestAudio.Speak("What is two plus three?"), TestAudio.Silence(1.5)), Rate);
+
+        var result = await CliRunner.RunAsync("agent", input, "--fast", "--base-url", emulator.BaseUrl.ToString(), "--api-key", "the-right-key",
+            "--llm-api-key", "sk-wrong-llm-0453");
+
+        (result.Stdout + result.Stderr).Should().NotContain("sk-wrong-llm-0453").And.NotContain("the-right-key").And.NotContain("   at ");
+        result.Stderr.Should().Contain("401");
+    }
+}
