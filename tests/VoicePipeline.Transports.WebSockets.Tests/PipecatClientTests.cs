@@ -16,7 +16,6 @@ namespace VoicePipeline.Transports.WebSockets.Tests;
 /// </summary>
 public class PipecatClientTests
 {
-    private const string Chromium = "/usr/bin/chromium";
 
     [Fact]
     public async Task The_Pipecat_web_client_gets_bot_ready_its_transcript_bot_text_and_bot_audio()
@@ -45,18 +44,7 @@ public class PipecatClientTests
             TestAudio.Concat(TestAudio.Silence(1.0, 48_000), TestAudio.Decode(recording, 48_000), TestAudio.Silence(6.0, 48_000)), 48_000);
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args =
-            [
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                $"--use-file-for-fake-audio-capture={microphone}",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        });
+        await using var browser = await HeadlessChromium.LaunchAsync(playwright, microphone);
         var page = await browser.NewPageAsync();
         var console = new List<string>();
         page.Console += (_, message) => { lock (console) console.Add($"{message.Type}: {message.Text}"); };
