@@ -39,12 +39,17 @@ public sealed class InputRateLimiter
     /// <summary>Takes <paramref name="bytes"/> of audio; returns false when the client is sending too fast.</summary>
     /// <param name="bytes">The message's size.</param>
     /// <returns>Whether the client is within its rate.</returns>
-    public bool TryTake(int bytes)
+    public bool TryTake(int bytes) => TryTakeSeconds(bytes / _bytesPerSecond);
+
+    /// <summary>Takes <paramref name="seconds"/> of audio, whatever its wire format; returns false when the client is sending too fast.</summary>
+    /// <param name="seconds">The audio's duration.</param>
+    /// <returns>Whether the client is within its rate.</returns>
+    public bool TryTakeSeconds(double seconds)
     {
         var now = _timeProvider.GetTimestamp();
         var elapsed = _timeProvider.GetElapsedTime(_last, now).TotalSeconds;
         _last = now;
-        _credit = Math.Min(_capacity, _credit + elapsed * _maxRate) - bytes / _bytesPerSecond;
+        _credit = Math.Min(_capacity, _credit + elapsed * _maxRate) - seconds;
         return _credit >= 0;
     }
 }

@@ -56,14 +56,23 @@ internal sealed partial class SessionLimits : IDisposable
         }
         if (endOfMessage)
             _messageBytes = 0;
-        if (type == WebSocketMessageType.Binary && !_rate.TryTake(count))
-        {
-            _breached = true;
-            Log.TooFast(_logger, _id, _options.MaxInputRate);
-            _onBreach(WebSocketCloseStatus.PolicyViolation, string.Create(CultureInfo.InvariantCulture, $"audio sent faster than {_options.MaxInputRate}x real time"));
-            return false;
-        }
         return true;
+    }
+
+    /// <summary>
+    /// Counts audio the client sent, as the wire's serializer decoded it (PCM of any rate, raw or carried in text
+    /// messages such as Twilio's), against the input rate; false once the client is too fast (the session is closing).
+    /// </summary>
+    public bool OnAudio(double seconds)
+    {
+        if (_breached)
+            return false;
+        if (_rate.TryTakeSeconds(seconds))
+            return true;
+        _breached = true;
+        Log.TooFast(_logger, _id, _options.MaxInputRate);
+        _onBreach(WebSocketCloseStatus.PolicyViolation, string.Create(CultureInfo.InvariantCulture, $"audio sent faster than {_options.MaxInputRate}x real time"));
+        return false;
     }
 
     /// <summary>Arms the send timeout; call <see cref="SendEnded"/> when the send returns.</summary>

@@ -22,7 +22,7 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
     {
         var serializer = session.Serializer;
         serializer.Setup(start);
-        var received = new ReceivedInput(start.AudioInSampleRate);
+        var received = new ReceivedInput(start.AudioInSampleRate, session.Limits.OnAudio);
         var message = new byte[16 * 1024];
         var reason = "client disconnected";
         try
@@ -95,7 +95,7 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
     /// What the serializer hands over: audio of any rate and length (a message may end half way through a sample),
     /// resampled and cut into frames at the pipeline's rate, and frames, kept in wire order.
     /// </summary>
-    private sealed class ReceivedInput(int sampleRate) : IDeserializedInput
+    private sealed class ReceivedInput(int sampleRate, Func<double, bool> admit) : IDeserializedInput
     {
         private static readonly TimeSpan s_frameDuration = TimeSpan.FromMilliseconds(20);
         private readonly int _frameSamples = sampleRate / 50;
@@ -112,6 +112,8 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
 
         public void AddAudio(ReadOnlySpan<byte> bytes, int rate, int channels)
         {
+            if (!admit(bytes.Length / (2.0 * rate * channels)))
+                return; // faster than the input rate allows: the session is closing, the audio is dropped
             if (_converter is null || _converter.InputRate != rate || _channels != channels)
             {
                 if (_converter is not null)

@@ -10,6 +10,7 @@ using VoicePipeline.Frames;
 using VoicePipeline.Pipelines;
 using VoicePipeline.Processors;
 using VoicePipeline.Testing;
+using VoicePipeline.Transports.WebSockets.Serializers;
 
 namespace VoicePipeline.Transports.WebSockets.Tests;
 
@@ -364,6 +365,41 @@ public class ServerLimitsTests
             return (client.CloseStatus, client.CloseStatusDescription, bytes);
         }
     }
+
+    [Fact]
+    public async Task A_twilio_caller_sending_faster_than_real_time_is_closed_with_1008_too()
+    {
+        // Twilio's audio rides in JSON text messages: the rate is counted on the audio the serializer decodes.
+        var time = new FakeTimeProvider();
+        await using var server = await VoiceWebSocketServer.StartAsync(
+            session => session.RunPipelineAsync([]),
+            new WebSocketServerOptions { Port = 0, TimeProvider = time, Serializer = () => new TwilioFrameSerializer() });
+        using var caller = new ClientWebSocket();
+        await caller.ConnectAsync(server.SocketUrl, CancellationToken.None);
+        var closed = ReceiveUntilCloseAsync(caller);
+        await SendTextAsync(caller, """{"event":"connected","protocol":"Call","version":"1.0.0"}""");
+        await SendTextAsync(caller, """{"event":"start","sequenceNumber":"1","start":{"streamSid":"MZ1","callSid":"CA1","tracks":["inbound"],"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}},"streamSid":"MZ1"}""");
+        var payload = Convert.ToBase64String(Enumerable.Repeat((byte)0xFF, 160).ToArray()); // 20 ms of mu-law silence
+
+        for (var i = 0; i < 2000 && !closed.IsCompleted; i++) // 40 s of audio while the clock stands still
+        {
+            try
+            {
+                await SendTextAsync(caller, $$"""{"event":"media","sequenceNumber":"{{i + 2}}","media":{"track":"inbound","chunk":"{{i + 1}}","timestamp":"{{i * 20}}","payload":"{{payload}}"},"streamSid":"MZ1"}""");
+            }
+            catch (WebSocketException)
+            {
+                break;
+            }
+        }
+        var (status, description, _) = await closed.WaitAsync(s_guard);
+
+        status.Should().Be(WebSocketCloseStatus.PolicyViolation);
+        description.Should().Contain("faster than");
+    }
+
+    private static Task SendTextAsync(ClientWebSocket socket, string json)
+        => socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
 
     private static async Task SendUntilClosedAsync(ClientWebSocket client, byte[] chunk, int maxMessages, Task closed)
     {
