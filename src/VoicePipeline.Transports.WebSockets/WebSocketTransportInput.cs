@@ -15,9 +15,6 @@ namespace VoicePipeline.Transports.WebSockets;
 /// </summary>
 internal sealed class WebSocketTransportInput(WebSocketSession session) : SourceProcessor("WebSocketTransportInput")
 {
-    /// <summary>The largest message read whole; a client sending more is treated as gone.</summary>
-    internal const int MaxMessageBytes = 4 * 1024 * 1024;
-
     protected override async Task PumpAsync(StartFrame start, CancellationToken cancellationToken)
     {
         var serializer = session.Serializer;
@@ -34,12 +31,10 @@ internal sealed class WebSocketTransportInput(WebSocketSession session) : Source
                 ValueWebSocketReceiveResult result;
                 do
                 {
+                    // The session's message-size limit is the one bound: one byte past it is enough to see it broken
+                    // (then the limit refuses the message and reading starts again at the buffer's start).
                     if (length == message.Length)
-                    {
-                        if (message.Length >= MaxMessageBytes)
-                            throw new WebSocketException(WebSocketError.Faulted, "message too large");
-                        Array.Resize(ref message, Math.Min(2 * message.Length, MaxMessageBytes));
-                    }
+                        Array.Resize(ref message, Math.Min(2 * message.Length, session.Options.MaxMessageBytes + 1));
                     result = await session.Socket.ReceiveAsync(message.AsMemory(length), cancellationToken).ConfigureAwait(false);
                     // The session's limits (message size, input rate, idle): a breach closes the session with its code,
                     // and what the client still sends is dropped until its close arrives.
