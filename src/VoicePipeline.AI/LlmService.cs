@@ -248,6 +248,8 @@ public abstract partial class LlmService : FrameProcessor
             running[i] = RunFunctionCallAsync(context, calls[i], cancellationToken);
         // An interruption ends the wait (and the reply); uninterruptible calls go on and record their results.
         await Task.WhenAll(running).WaitAsync(cancellationToken).ConfigureAwait(false);
+        // The calls can all finish while the interruption's callbacks are still running: never ask again after one.
+        cancellationToken.ThrowIfCancellationRequested();
     }
 
     private async Task RunFunctionCallAsync(LlmContext context, FunctionCallContent call, CancellationToken interruption)
