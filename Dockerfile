@@ -3,8 +3,12 @@
 #   docker build -t voicepipeline .
 #   docker run -p 8765:8765 -e TOGETHER_API_KEY=... voicepipeline
 # Without TOGETHER_API_KEY the server runs against the embedded emulator (offline engines below), for trials only.
+# The base images can be swapped for a mirror's copies: --build-arg SDK_IMAGE=... --build-arg RUNTIME_IMAGE=...
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/aspnet:10.0
+
+FROM ${SDK_IMAGE} AS build
 WORKDIR /src
 # Restore first, from the project files only, so source edits keep the restore layer cached.
 COPY Directory.Build.props Directory.Packages.props .editorconfig ./
@@ -14,7 +18,7 @@ COPY models/ models/
 RUN dotnet publish src/VoicePipeline.Cli/VoicePipeline.Cli.csproj -c Release --no-restore -o /app \
     -p:UseAppHost=false
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime
 # The emulator's offline engines (used only when no Together key is configured) and ffmpeg for file inputs.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libespeak-ng1 libpocketsphinx3 pocketsphinx-en-us ffmpeg \
