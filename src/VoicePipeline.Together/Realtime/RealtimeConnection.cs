@@ -119,16 +119,28 @@ internal sealed class RealtimeConnection : IAsyncDisposable
                 return (null, new ConnectionEnd(_socket.CloseStatus, _socket.CloseStatusDescription, null));
             if (result.MessageType != WebSocketMessageType.Text)
                 continue;
-            try
-            {
-                var message = JsonSerializer.Deserialize(_receiveBuffer.WrittenSpan, RealtimeJsonContext.Default.RealtimeEvent);
-                if (message is not null)
-                    return (message, null);
-            }
-            catch (JsonException)
-            {
-                return (new RealtimeEvent { Type = "<garbage>" }, null);
-            }
+            if (Parse(_receiveBuffer.WrittenSpan) is { } message)
+                return (message, null);
+        }
+    }
+
+    /// <summary>The type given to a message that is not a JSON event (or not one of the documented shape).</summary>
+    internal const string GarbageType = "<garbage>";
+
+    /// <summary>
+    /// Reads one server message; never throws for what the server sent: a message that is not an event of the
+    /// documented shape (not JSON, a field of the wrong type) is an event of type <see cref="GarbageType"/>, and
+    /// <c>null</c> (JSON's) is null.
+    /// </summary>
+    internal static RealtimeEvent? Parse(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(message, RealtimeJsonContext.Default.RealtimeEvent);
+        }
+        catch (JsonException)
+        {
+            return new RealtimeEvent { Type = GarbageType };
         }
     }
 

@@ -125,7 +125,7 @@ public sealed class TogetherSpeechClient : IDisposable
                 {
                     e = TtsEventParser.Parse(data.Span, audio);
                 }
-                catch (Exception exception) when (exception is JsonException or FormatException)
+                catch (InvalidDataException exception)
                 {
                     throw new TogetherApiException($"The speech stream sent an event that is not valid: {exception.Message}", null, "invalid_event", null, exception);
                 }

@@ -237,7 +237,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
                 {
                     parsed = TtsEventParser.Parse(message.WrittenSpan, audio);
                 }
-                catch (Exception exception) when (exception is JsonException or FormatException)
+                catch (InvalidDataException)
                 {
                     continue; // garbage from the server: skipped, the synthesis goes on or times out
                 }
