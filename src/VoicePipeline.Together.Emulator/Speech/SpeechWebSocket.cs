@@ -307,6 +307,8 @@ internal static class SpeechWebSocket
             var token = job.Cancellation.Token;
             if (_faults.FirstByteDelay > TimeSpan.Zero)
                 await Task.Delay(_faults.FirstByteDelay, _time, token).ConfigureAwait(false);
+            if (_faults.StallAfterChunks == 0)
+                await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
             SynthesizedSpeech speech;
             try
             {
@@ -326,6 +328,8 @@ internal static class SpeechWebSocket
                     await SendAsync(Failed(job, "Injected failure part way through the synthesis."), job).ConfigureAwait(false);
                     return;
                 }
+                if (_faults.StallAfterChunks == index)
+                    await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
                 if (index > 0 && _faults.ChunkInterval > TimeSpan.Zero)
                     await Task.Delay(_faults.ChunkInterval, _time, token).ConfigureAwait(false);
                 var delta = new JsonObject

@@ -52,11 +52,20 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     /// <exception cref="TogetherApiException">The handshake was refused, or the session did not start.</exception>
     public static async Task<RealtimeConnection> ConnectAsync(Uri uri, string apiKey, TimeSpan sessionTimeout, TimeProvider timeProvider, Action<long>? onCommitSent, CancellationToken cancellationToken)
     {
-        var socket = await TogetherWebSocket.ConnectAsync(uri, apiKey, [new("OpenAI-Beta", "realtime=v1")], cancellationToken).ConfigureAwait(false);
         var safeUri = uri.GetLeftPart(UriPartial.Path);
-        var connection = new RealtimeConnection(socket, timeProvider, onCommitSent);
+        // The session timeout covers the handshake too: a server that takes the connection and never answers it is no better.
         using var expiry = new CancellationTokenSource(sessionTimeout, timeProvider);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
+        ClientWebSocket socket;
+        try
+        {
+            socket = await TogetherWebSocket.ConnectAsync(uri, apiKey, [new("OpenAI-Beta", "realtime=v1")], timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TogetherApiException($"No WebSocket handshake within {sessionTimeout.TotalSeconds:0.#} s from {safeUri}.", HttpStatusCode.GatewayTimeout, "session_timeout", null);
+        }
+        var connection = new RealtimeConnection(socket, timeProvider, onCommitSent);
         try
         {
             var first = await connection.ReceiveAsync(timeout.Token).ConfigureAwait(false);
