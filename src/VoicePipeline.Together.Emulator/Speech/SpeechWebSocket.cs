@@ -128,7 +128,21 @@ internal static class SpeechWebSocket
             var buffer = new ArrayBufferWriter<byte>(16 * 1024);
             while (socket.State == WebSocketState.Open)
             {
-                var result = await socket.ReceiveMessageAsync(buffer, int.MaxValue, aborted).ConfigureAwait(false); // no size limit: a test tool
+                var result = await socket.ReceiveMessageAsync(buffer, options.MaxMessageBytes, aborted).ConfigureAwait(false);
+                if ((!result.EndOfMessage || buffer.WrittenCount > options.MaxMessageBytes) && result.MessageType != WebSocketMessageType.Close)
+                {
+                    CancelAll();
+                    await _sendLock.WaitAsync(aborted).ConfigureAwait(false);
+                    try
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"A message over {options.MaxMessageBytes} bytes.", CancellationToken.None).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _sendLock.Release();
+                    }
+                    return;
+                }
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     CancelAll();
