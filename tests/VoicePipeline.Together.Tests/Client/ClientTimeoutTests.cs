@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using FluentAssertions;
+using Microsoft.Extensions.AI;
 using VoicePipeline.Frames;
 using VoicePipeline.Testing;
 using VoicePipeline.Together.Client;
@@ -89,6 +90,21 @@ public sealed class ClientTimeoutTests
         error.ErrorCode.Should().Be("timeout");
         error.Category.Should().Be(ErrorCategory.Server, "a silent server is transient: the request is retried when retries are on");
         error.Message.Should().Contain("7 s");
+    }
+
+    [Fact]
+    public async Task A_chat_request_the_server_never_answers_fails_after_the_request_timeout()
+    {
+        // The OpenAI client's network timeout runs on the system clock: one real second here, and the test only
+        // checks that the call ends on its own (a hang would leave it running past the 30 s guard).
+        await using var server = new SilentServer();
+        using var chat = VoicePipeline.Together.Chat.TogetherChat.CreateChatClient(new TogetherClientOptions { ApiKey = Key, BaseUrl = server.BaseUrl, MaxRetries = 0, RequestTimeout = TimeSpan.FromSeconds(1) });
+
+        var call = chat.GetResponseAsync("Anyone there?");
+        await Record.ExceptionAsync(() => call.WaitAsync(s_wait));
+
+        call.IsCompleted.Should().BeTrue("the client gave up on the silent server by itself");
+        call.IsCompletedSuccessfully.Should().BeFalse();
     }
 
     [Fact]
