@@ -1,4 +1,7 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -63,14 +66,32 @@ public sealed class TogetherEmulator : IAsyncDisposable
     }
 
     /// <summary>Starts an emulator and returns once it accepts connections.</summary>
+    /// <exception cref="ArgumentException">The host is not a loopback address and no API key is set, or a limit is out of range.</exception>
     public static async Task<TogetherEmulator> StartAsync(TogetherEmulatorOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new TogetherEmulatorOptions();
+        Validate(options);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.Services.AddSingleton(options.LoggerFactory);
-        builder.WebHost.UseKestrel(k => k.Limits.MaxRequestBodySize = null).UseUrls($"http://{options.Host}:{options.Port}");
+        builder.WebHost.UseKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes).UseUrls($"http://{options.Host}:{options.Port}");
         var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            if (!path.StartsWithSegments("/v1/audio/transcriptions") && !path.StartsWithSegments("/v1/audio/translations")
+                && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+                limit.MaxRequestBodySize = options.MaxJsonBodyBytes;
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge && !context.Response.HasStarted)
+            {
+                await EmulatorAuth.WriteErrorAsync(context.Response, StatusCodes.Status413PayloadTooLarge, "invalid_request_error", "request_too_large",
+                    $"The request body is larger than this emulator takes ({exception.Message})").ConfigureAwait(false);
+            }
+        });
         app.UseWebSockets();
         var state = new EmulatorState();
         var v1 = app.MapGroup("/v1");
@@ -81,6 +102,26 @@ public sealed class TogetherEmulator : IAsyncDisposable
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TogetherEmulator(app, options, new Uri(address.TrimEnd('/') + "/v1"), state);
+    }
+
+    /// <summary>Whether <paramref name="host"/> is a loopback address: 127.0.0.0/8, ::1 or <c>localhost</c>.</summary>
+    public static bool IsLoopback(string host)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        var bare = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        return bare.Equals("localhost", StringComparison.OrdinalIgnoreCase) || IPAddress.TryParse(bare, out var address) && IPAddress.IsLoopback(address);
+    }
+
+    private static void Validate(TogetherEmulatorOptions options)
+    {
+        if (!IsLoopback(options.Host) && string.IsNullOrEmpty(options.ApiKey))
+            throw new ArgumentException(
+                $"The emulator listens on {options.Host} (outside 127.0.0.0/8 and ::1) only with an API key of its own (--api-key): without one it accepts any key, so anyone who reaches that address could use it.",
+                nameof(options));
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxFetchedFileBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxRequestBodyBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxJsonBodyBytes);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.MaxMessageBytes);
     }
 
     /// <inheritdoc />

@@ -12,7 +12,10 @@ public sealed class RealtimeSttOptions
     /// <summary>Gets or sets the largest reconnect delay.</summary>
     public TimeSpan ReconnectMaxDelay { get; set; } = TimeSpan.FromSeconds(15);
 
-    /// <summary>Gets or sets how many attempts one (re)connection may make; the service gives up after three times as many drops.</summary>
+    /// <summary>
+    /// Gets or sets how many attempts one (re)connection may make; the service gives up after three times as many drops
+    /// in a row (a session that stayed up for <see cref="DropCountResetAfter"/> starts the count again).
+    /// </summary>
     public int MaxConnectAttempts { get; set; } = 3;
 
     /// <summary>Gets or sets how much untranscribed audio is kept for replay after a reconnect.</summary>
@@ -20,6 +23,12 @@ public sealed class RealtimeSttOptions
 
     /// <summary>Gets or sets after how long without sending audio a keep-alive (100 ms of silence) is sent.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Gets or sets how long a session must stay up to count as healthy: its drop is then the first again (reconnected
+    /// at once, with the whole drop budget), so a long call survives occasional drops instead of using up its budget.
+    /// </summary>
+    public TimeSpan DropCountResetAfter { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Creates a copy of these options.</summary>
     public RealtimeSttOptions Clone() => (RealtimeSttOptions)MemberwiseClone();
@@ -31,6 +40,7 @@ public sealed class RealtimeSttOptions
         Positive(FinalTranscriptTimeout, nameof(FinalTranscriptTimeout));
         Positive(ReconnectBaseDelay, nameof(ReconnectBaseDelay));
         Positive(KeepAliveInterval, nameof(KeepAliveInterval));
+        Positive(DropCountResetAfter, nameof(DropCountResetAfter));
         if (ReconnectMaxDelay < ReconnectBaseDelay)
             throw new ArgumentOutOfRangeException(nameof(ReconnectMaxDelay), ReconnectMaxDelay, $"RealtimeSttOptions.ReconnectMaxDelay must be at least ReconnectBaseDelay ({ReconnectBaseDelay}).");
         if (MaxConnectAttempts < 1)

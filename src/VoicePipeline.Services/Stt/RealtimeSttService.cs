@@ -101,11 +101,12 @@ public abstract partial class RealtimeSttService : SttService
     {
         if (_failed)
             return ValueTask.CompletedTask;
-        _connect = new ResiliencePipelineBuilder { TimeProvider = TimeProvider }
+        // One attempt is no retry at all (Polly's retry takes at least one).
+        _connect = _options.MaxConnectAttempts == 1 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder { TimeProvider = TimeProvider }
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<Exception>(e => e is not OperationCanceledException && !DescribeFailure(e).IsPermanent),
-                MaxRetryAttempts = _options.MaxConnectAttempts - 1, // at least 1: validated
+                MaxRetryAttempts = _options.MaxConnectAttempts - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = _options.ReconnectBaseDelay,
@@ -377,6 +378,11 @@ public abstract partial class RealtimeSttService : SttService
             }
             if (end == SessionEnd.Reconnect)
                 continue;
+            if (end == SessionEnd.DroppedWhenHealthy && !_stopping)
+            {
+                Log.Dropped(Logger, Name, _lastDrop, 1, TimeSpan.Zero); // a new run of the pipeline: the drop count starts again
+                continue;
+            }
             if (end == SessionEnd.Dropped && !_stopping)
                 await FailAsync(new ServiceFailure("The realtime connection keeps dropping; giving up.", ErrorCategory.Connectivity, true), cancellationToken: CancellationToken.None).ConfigureAwait(false);
             return;
@@ -406,8 +412,10 @@ public abstract partial class RealtimeSttService : SttService
         }
 
         int replayed;
+        long connectedAt;
         lock (_gate)
         {
+            connectedAt = TimeProvider.GetTimestamp(); // before the session gets any audio: it counts from here
             if (!ReferenceEquals(settings, Settings))
                 session.Update(Settings); // changed while connecting
             Replay(session);
@@ -428,6 +436,7 @@ public abstract partial class RealtimeSttService : SttService
         await session.DisposeAsync().ConfigureAwait(false);
         return stop.IsCancellationRequested || _stopping ? SessionEnd.Stopped
             : _reconnectRequested ? SessionEnd.Reconnect
+            : TimeProvider.GetElapsedTime(connectedAt) >= _options.DropCountResetAfter ? SessionEnd.DroppedWhenHealthy
             : SessionEnd.Dropped;
     }
 
@@ -502,6 +511,7 @@ public abstract partial class RealtimeSttService : SttService
         Stopped,
         Reconnect,
         Dropped,
+        DroppedWhenHealthy,
         Failed,
     }
 

@@ -140,7 +140,13 @@ internal static class RealtimeTranscriptionEndpoints
             var buffer = new ArrayBufferWriter<byte>(64 * 1024);
             while (socket.State == WebSocketState.Open)
             {
-                var result = await socket.ReceiveMessageAsync(buffer, int.MaxValue, cancellationToken).ConfigureAwait(false); // no size limit: a test tool
+                var result = await socket.ReceiveMessageAsync(buffer, options.MaxMessageBytes, cancellationToken).ConfigureAwait(false);
+                if ((!result.EndOfMessage || buffer.WrittenCount > options.MaxMessageBytes) && result.MessageType != WebSocketMessageType.Close)
+                {
+                    log.AddEvent("<too big>");
+                    await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"A message over {options.MaxMessageBytes} bytes.", CancellationToken.None).ConfigureAwait(false);
+                    return;
+                }
 
                 if (result.MessageType == WebSocketMessageType.Close)
                 {

@@ -178,6 +178,11 @@ internal static class SpeechEndpoints
         var itemId = "item_" + Guid.NewGuid().ToString("N")[..12];
         if (faults.FirstByteDelay > TimeSpan.Zero)
             await Task.Delay(faults.FirstByteDelay, time, token).ConfigureAwait(false);
+        if (faults.StallAfterChunks == 0)
+        {
+            await response.Body.FlushAsync(token).ConfigureAwait(false); // the headers go out; then nothing
+            await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
+        }
         await WriteEventAsync(response, WordTimestamps(speech, itemId, null).ToJsonString(Json), token).ConfigureAwait(false);
         var shape = faults.SseShape;
         var index = 0;
@@ -188,6 +193,8 @@ internal static class SpeechEndpoints
                 await WriteEventAsync(response, new JsonObject { ["error"] = SynthesisError("Injected failure part way through the synthesis.") }.ToJsonString(Json), token).ConfigureAwait(false);
                 return; // no [DONE]: the stream ends early
             }
+            if (faults.StallAfterChunks == index && index > 0)
+                await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
             if (index > 0 && faults.ChunkInterval > TimeSpan.Zero)
                 await Task.Delay(faults.ChunkInterval, time, token).ConfigureAwait(false);
             var audio = Convert.ToBase64String(chunk);
@@ -254,6 +261,11 @@ internal static class SpeechEndpoints
             {
                 // Ending short of Content-Length makes Kestrel close the connection: the body is cut off part way.
                 return;
+            }
+            if (faults.StallAfterChunks == index)
+            {
+                await response.Body.FlushAsync(token).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
             }
             if (index > 0 && faults.ChunkInterval > TimeSpan.Zero)
                 await Task.Delay(faults.ChunkInterval, time, token).ConfigureAwait(false);

@@ -19,6 +19,13 @@ public sealed class SpeechFaults : InjectedRefusals
     /// </summary>
     public int? FailMidStreamAfterChunks { get; set; }
 
+    /// <summary>
+    /// Gets or sets after how many audio chunks a synthesis goes silent, as a stalled server does: no more audio, no end,
+    /// and the connection stays open (0: before the word timings and any audio). A WebSocket context still obeys
+    /// <c>context.cancel</c>.
+    /// </summary>
+    public int? StallAfterChunks { get; set; }
+
     /// <summary>Gets or sets a delay before the first audio of each synthesis (on the emulator's <see cref="TimeProvider"/>).</summary>
     public TimeSpan FirstByteDelay { get; set; }
 

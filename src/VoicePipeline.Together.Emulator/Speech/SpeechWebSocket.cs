@@ -128,7 +128,21 @@ internal static class SpeechWebSocket
             var buffer = new ArrayBufferWriter<byte>(16 * 1024);
             while (socket.State == WebSocketState.Open)
             {
-                var result = await socket.ReceiveMessageAsync(buffer, int.MaxValue, aborted).ConfigureAwait(false); // no size limit: a test tool
+                var result = await socket.ReceiveMessageAsync(buffer, options.MaxMessageBytes, aborted).ConfigureAwait(false);
+                if ((!result.EndOfMessage || buffer.WrittenCount > options.MaxMessageBytes) && result.MessageType != WebSocketMessageType.Close)
+                {
+                    CancelAll();
+                    await _sendLock.WaitAsync(aborted).ConfigureAwait(false);
+                    try
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"A message over {options.MaxMessageBytes} bytes.", CancellationToken.None).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _sendLock.Release();
+                    }
+                    return;
+                }
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     CancelAll();
@@ -307,6 +321,8 @@ internal static class SpeechWebSocket
             var token = job.Cancellation.Token;
             if (_faults.FirstByteDelay > TimeSpan.Zero)
                 await Task.Delay(_faults.FirstByteDelay, _time, token).ConfigureAwait(false);
+            if (_faults.StallAfterChunks == 0)
+                await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
             SynthesizedSpeech speech;
             try
             {
@@ -326,6 +342,8 @@ internal static class SpeechWebSocket
                     await SendAsync(Failed(job, "Injected failure part way through the synthesis."), job).ConfigureAwait(false);
                     return;
                 }
+                if (_faults.StallAfterChunks == index)
+                    await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
                 if (index > 0 && _faults.ChunkInterval > TimeSpan.Zero)
                     await Task.Delay(_faults.ChunkInterval, _time, token).ConfigureAwait(false);
                 var delta = new JsonObject

@@ -75,18 +75,20 @@ internal static class TranscriptionsEndpoints
                 }
                 else
                 {
-                    using var text = new StreamReader(section.Body);
-                    fields[name] = await text.ReadToEndAsync(context.RequestAborted).ConfigureAwait(false);
+                    if (await ReadFieldAsync(section.Body, context.RequestAborted).ConfigureAwait(false) is not { } value)
+                    {
+                        await EmulatorAuth.WriteErrorAsync(response, 413, "invalid_request_error", "field_too_large", $"The form field '{name}' is longer than {MaxFieldBytes} bytes.", name).ConfigureAwait(false);
+                        return;
+                    }
+                    fields[name] = value;
                 }
             }
             state.AddTranscriptionRequest(new TranscriptionRequestLog(context.Request.Path, order, fields, fileName, fileType, sha, bytes));
 
             if (fileName is null && fields.TryGetValue("file", out var url) && Uri.TryCreate(url, UriKind.Absolute, out var uri))
             {
-                using var http = new HttpClient();
-                await using var download = await http.GetStreamAsync(uri, context.RequestAborted).ConfigureAwait(false);
-                await using var file = File.Create(temp);
-                await download.CopyToAsync(file, context.RequestAborted).ConfigureAwait(false);
+                if (await FetchAsync(uri, temp, options, response, context.RequestAborted).ConfigureAwait(false) is false)
+                    return;
             }
             else if (fileName is null)
             {
@@ -115,6 +117,73 @@ internal static class TranscriptionsEndpoints
         finally
         {
             File.Delete(temp);
+        }
+    }
+
+    /// <summary>The longest text field of a form (a prompt, a URL): the file is the only large part.</summary>
+    private const int MaxFieldBytes = 64 * 1024;
+
+    /// <summary>Reads a text field, or returns null when it is longer than <see cref="MaxFieldBytes"/>.</summary>
+    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxFieldBytes + 1];
+        var total = 0;
+        int n;
+        while (total < buffer.Length && (n = await body.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false)) > 0)
+            total += n;
+        return total > MaxFieldBytes ? null : System.Text.Encoding.UTF8.GetString(buffer, 0, total);
+    }
+
+    /// <summary>Fetches a <c>file</c> URL into <paramref name="path"/> when allowed; false once the request was answered with a refusal.</summary>
+    private static async Task<bool> FetchAsync(Uri uri, string path, TogetherEmulatorOptions options, HttpResponse response, CancellationToken cancellationToken)
+    {
+        if (!options.FetchFileUrls)
+        {
+            await EmulatorAuth.WriteErrorAsync(response, 400, "invalid_request_error", "url_fetch_disabled",
+                "This emulator does not fetch audio URLs unless started to (TogetherEmulatorOptions.FetchFileUrls, vp emulator --fetch-file-urls); upload the file instead.", "file").ConfigureAwait(false);
+            return false;
+        }
+        if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            await EmulatorAuth.WriteErrorAsync(response, 400, "invalid_request_error", "invalid_url", $"Only http and https URLs are fetched, not {uri.Scheme}.", "file").ConfigureAwait(false);
+            return false;
+        }
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60), MaxResponseContentBufferSize = int.MaxValue };
+        try
+        {
+            using var download = await http.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (!download.IsSuccessStatusCode)
+            {
+                await EmulatorAuth.WriteErrorAsync(response, 400, "invalid_request_error", "url_fetch_failed", $"Fetching the file URL answered HTTP {(int)download.StatusCode}.", "file").ConfigureAwait(false);
+                return false;
+            }
+            if (download.Content.Headers.ContentLength > options.MaxFetchedFileBytes)
+                return await TooLargeAsync().ConfigureAwait(false);
+            await using var source = await download.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using var file = File.Create(path);
+            var buffer = new byte[81920];
+            long total = 0;
+            int n;
+            while ((n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                total += n;
+                if (total > options.MaxFetchedFileBytes)
+                    return await TooLargeAsync().ConfigureAwait(false);
+                await file.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+            return true;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            await EmulatorAuth.WriteErrorAsync(response, 400, "invalid_request_error", "url_fetch_failed", $"Could not fetch the file URL: {exception.Message}", "file").ConfigureAwait(false);
+            return false;
+        }
+
+        async Task<bool> TooLargeAsync()
+        {
+            await EmulatorAuth.WriteErrorAsync(response, 413, "invalid_request_error", "file_too_large",
+                $"The file at the URL is larger than this emulator fetches ({options.MaxFetchedFileBytes} bytes).", "file").ConfigureAwait(false);
+            return false;
         }
     }
 

@@ -27,6 +27,8 @@ public static class TogetherChat
         {
             Endpoint = options.BaseUrl,
             RetryPolicy = new ClientRetryPolicy(options.MaxRetries),
+            // Per attempt, and between the reads of a streamed answer: a server that stops streaming is an error, not a hang.
+            NetworkTimeout = options.RequestTimeout,
         });
         return client.GetChatClient(model).AsIChatClient();
     }

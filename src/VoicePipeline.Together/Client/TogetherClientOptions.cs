@@ -29,6 +29,26 @@ public sealed class TogetherClientOptions
     /// <summary>Gets or sets the first retry delay when the server gives no <c>Retry-After</c> (0 to 1 day).</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Gets or sets the longest wait a server's <c>Retry-After</c> may impose before a retry (0 to 1 day; 30 s by default).
+    /// A server asking for longer (<c>Retry-After: 86400</c>) is retried after this cap instead of parking the client.
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; set; } = DefaultMaxRetryAfter;
+
+    /// <summary>
+    /// Gets or sets how long a request may go without progress before it fails with the transient error code
+    /// <c>timeout</c> (and is retried): no byte of an upload taken, no answer, no end of an answer's body (more than 0,
+    /// at most a day; 2 minutes by default, as a long file's transcription answers only when it is done). Streams
+    /// are bounded between events instead (the speech client's <c>StallTimeout</c>).
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+
+    /// <summary>The default <see cref="MaxRetryAfter"/>.</summary>
+    public static readonly TimeSpan DefaultMaxRetryAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>The default <see cref="RequestTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>Creates a copy of these options.</summary>
     public TogetherClientOptions Clone() => (TogetherClientOptions)MemberwiseClone();
 
@@ -37,7 +57,9 @@ public sealed class TogetherClientOptions
         .BaseUrl(nameof(BaseUrl), BaseUrl)
         .Check(TimeProvider is not null, nameof(TimeProvider), TimeProvider, "is required", isRange: false)
         .Range(nameof(MaxRetries), MaxRetries, 0)
-        .Delay(nameof(RetryBaseDelay), RetryBaseDelay);
+        .Delay(nameof(RetryBaseDelay), RetryBaseDelay)
+        .Delay(nameof(MaxRetryAfter), MaxRetryAfter)
+        .Positive(nameof(RequestTimeout), RequestTimeout);
 
     /// <summary>
     /// The copy a client works with: validated (the first setting out of range throws), and with a key.

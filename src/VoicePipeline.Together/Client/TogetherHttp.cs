@@ -15,7 +15,8 @@ internal static partial class TogetherHttp
     /// <summary>
     /// A retry of at most <see cref="TogetherClientOptions.MaxRetries"/> attempts for the errors <paramref name="shouldRetry"/>
     /// accepts, on the options' clock, with jittered exponential backoff from <see cref="TogetherClientOptions.RetryBaseDelay"/>,
-    /// or the server's <c>Retry-After</c> when it sent one; each retry is logged. No retries is the empty pipeline
+    /// or the server's <c>Retry-After</c> when it sent one, capped at <see cref="TogetherClientOptions.MaxRetryAfter"/>;
+    /// each retry is logged. No retries is the empty pipeline
     /// (Polly's retry takes at least one).
     /// </summary>
     public static ResiliencePipeline CreateRetry(TogetherClientOptions options, ILogger logger, Func<TogetherApiException, bool> shouldRetry)
@@ -27,7 +28,9 @@ internal static partial class TogetherHttp
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = options.RetryBaseDelay,
-                DelayGenerator = args => ValueTask.FromResult((args.Outcome.Exception as TogetherApiException)?.RetryAfter),
+                DelayGenerator = args => ValueTask.FromResult((args.Outcome.Exception as TogetherApiException)?.RetryAfter is { } asked
+                    ? asked > options.MaxRetryAfter ? options.MaxRetryAfter : asked
+                    : (TimeSpan?)null),
                 OnRetry = args =>
                 {
                     Retrying(logger, args.AttemptNumber + 1, args.RetryDelay, args.Outcome.Exception?.Message ?? "?");
@@ -36,9 +39,34 @@ internal static partial class TogetherHttp
             })
             .Build();
 
-    /// <summary>Whether an error is worth retrying: rate limits and server errors.</summary>
+    /// <summary>Whether an error is worth retrying: rate limits, server errors, unreachable or silent servers.</summary>
     public static bool IsTransient(TogetherApiException exception)
-        => exception.StatusCode is HttpStatusCode.TooManyRequests || (int?)exception.StatusCode >= 500 || exception.StatusCode is null && exception.ErrorCode == "connection_failed";
+        => exception.StatusCode is HttpStatusCode.TooManyRequests || (int?)exception.StatusCode >= 500 || exception.StatusCode is null && exception.ErrorCode is "connection_failed" or TimeoutCode;
+
+    /// <summary>The error code of a request or stream the server let go quiet for too long.</summary>
+    public const string TimeoutCode = "timeout";
+
+    /// <summary>
+    /// Runs one attempt of a request under <see cref="TogetherClientOptions.RequestTimeout"/> (restarted by the action
+    /// on progress, through the <see cref="IdleTimeout"/> it gets): a server that goes quiet for longer fails the
+    /// attempt with the transient code <see cref="TimeoutCode"/>.
+    /// </summary>
+    public static async Task<T> WithTimeoutAsync<T>(TogetherClientOptions options, string what, Func<IdleTimeout, Task<T>> action, CancellationToken cancellationToken)
+    {
+        using var idle = new IdleTimeout(options.RequestTimeout, options.TimeProvider, cancellationToken);
+        try
+        {
+            return await action(idle).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException exception) when (idle.Expired && !cancellationToken.IsCancellationRequested)
+        {
+            throw TimedOut(what, options.RequestTimeout, exception);
+        }
+    }
+
+    /// <summary>The error of a request or stream that went quiet for <paramref name="timeout"/>.</summary>
+    public static TogetherApiException TimedOut(string what, TimeSpan timeout, Exception? innerException = null)
+        => new($"{what}: nothing from the server for {timeout.TotalSeconds:0.#} s.", null, TimeoutCode, null, innerException);
 
     /// <summary>
     /// Sends <paramref name="message"/> with the Bearer key and returns the response once its headers arrived (the body

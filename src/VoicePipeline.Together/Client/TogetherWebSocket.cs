@@ -22,6 +22,11 @@ internal static class TogetherWebSocket
             await socket.ConnectAsync(uri, cancellationToken).ConfigureAwait(false);
             return socket;
         }
+        catch (OperationCanceledException)
+        {
+            socket.Dispose();
+            throw;
+        }
         catch (WebSocketException exception)
         {
             var status = socket.HttpStatusCode;

@@ -52,11 +52,20 @@ internal sealed class RealtimeConnection : IAsyncDisposable
     /// <exception cref="TogetherApiException">The handshake was refused, or the session did not start.</exception>
     public static async Task<RealtimeConnection> ConnectAsync(Uri uri, string apiKey, TimeSpan sessionTimeout, TimeProvider timeProvider, Action<long>? onCommitSent, CancellationToken cancellationToken)
     {
-        var socket = await TogetherWebSocket.ConnectAsync(uri, apiKey, [new("OpenAI-Beta", "realtime=v1")], cancellationToken).ConfigureAwait(false);
         var safeUri = uri.GetLeftPart(UriPartial.Path);
-        var connection = new RealtimeConnection(socket, timeProvider, onCommitSent);
+        // The session timeout covers the handshake too: a server that takes the connection and never answers it is no better.
         using var expiry = new CancellationTokenSource(sessionTimeout, timeProvider);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
+        ClientWebSocket socket;
+        try
+        {
+            socket = await TogetherWebSocket.ConnectAsync(uri, apiKey, [new("OpenAI-Beta", "realtime=v1")], timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TogetherApiException($"No WebSocket handshake within {sessionTimeout.TotalSeconds:0.#} s from {safeUri}.", HttpStatusCode.GatewayTimeout, "session_timeout", null);
+        }
+        var connection = new RealtimeConnection(socket, timeProvider, onCommitSent);
         try
         {
             var first = await connection.ReceiveAsync(timeout.Token).ConfigureAwait(false);
@@ -119,16 +128,28 @@ internal sealed class RealtimeConnection : IAsyncDisposable
                 return (null, new ConnectionEnd(_socket.CloseStatus, _socket.CloseStatusDescription, null));
             if (result.MessageType != WebSocketMessageType.Text)
                 continue;
-            try
-            {
-                var message = JsonSerializer.Deserialize(_receiveBuffer.WrittenSpan, RealtimeJsonContext.Default.RealtimeEvent);
-                if (message is not null)
-                    return (message, null);
-            }
-            catch (JsonException)
-            {
-                return (new RealtimeEvent { Type = "<garbage>" }, null);
-            }
+            if (Parse(_receiveBuffer.WrittenSpan) is { } message)
+                return (message, null);
+        }
+    }
+
+    /// <summary>The type given to a message that is not a JSON event (or not one of the documented shape).</summary>
+    internal const string GarbageType = "<garbage>";
+
+    /// <summary>
+    /// Reads one server message; never throws for what the server sent: a message that is not an event of the
+    /// documented shape (not JSON, a field of the wrong type) is an event of type <see cref="GarbageType"/>, and
+    /// <c>null</c> (JSON's) is null.
+    /// </summary>
+    internal static RealtimeEvent? Parse(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(message, RealtimeJsonContext.Default.RealtimeEvent);
+        }
+        catch (JsonException)
+        {
+            return new RealtimeEvent { Type = GarbageType };
         }
     }
 

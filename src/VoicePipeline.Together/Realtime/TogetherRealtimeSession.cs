@@ -51,27 +51,34 @@ internal sealed partial class TogetherRealtimeSession(RealtimeConnection connect
             var (message, end) = await connection.ReceiveAsync(cancellationToken).ConfigureAwait(false);
             if (end is { } e)
                 return RealtimeSttEvent.Closed($"{e.CloseStatus?.ToString() ?? "no close"}: {e.Description ?? e.Error?.Message ?? "?"}");
-            switch (message!.Type)
-            {
-                case RealtimeEventTypes.Delta:
-                    return new(RealtimeSttEventKind.Interim, message.Delta, message.Language);
-                case RealtimeEventTypes.Completed:
-                    return new(RealtimeSttEventKind.Final, message.Transcript, message.Language);
-                case RealtimeEventTypes.Failed when message.EventType is not null:
-                    return new(RealtimeSttEventKind.TurnFailed, Message: $"Transcription of a turn failed: {message.Error?.Message ?? "no details"}", Category: ErrorCategory.Processing);
-                case RealtimeEventTypes.Failed:
-                    return new(RealtimeSttEventKind.SessionFailed, Message: $"The transcription session failed: {message.Error?.Message ?? "no details"}", Category: ErrorCategory.Server);
-                case RealtimeEventTypes.Error:
-                    var code = message.Error?.Code ?? message.Code;
-                    return new(RealtimeSttEventKind.Error, Message: $"Together realtime error{(code is null ? "" : $" ({code})")}: {message.Error?.Message ?? message.Message ?? "no details"}",
-                        Category: RealtimeConnection.CategoryOf(code));
-                case "<garbage>":
-                    Log.Garbage(logger);
-                    break;
-                default:
-                    Log.Ignored(logger, message.Type ?? "<no type>");
-                    break;
-            }
+            if (ToSttEvent(message!, logger) is { } sttEvent)
+                return sttEvent;
+        }
+    }
+
+    /// <summary>What a server event means to the service; null for events it has no use for (logged).</summary>
+    internal static RealtimeSttEvent? ToSttEvent(RealtimeEvent message, ILogger logger)
+    {
+        switch (message.Type)
+        {
+            case RealtimeEventTypes.Delta:
+                return new(RealtimeSttEventKind.Interim, message.Delta, message.Language);
+            case RealtimeEventTypes.Completed:
+                return new(RealtimeSttEventKind.Final, message.Transcript, message.Language);
+            case RealtimeEventTypes.Failed when message.EventType is not null:
+                return new(RealtimeSttEventKind.TurnFailed, Message: $"Transcription of a turn failed: {message.Error?.Message ?? "no details"}", Category: ErrorCategory.Processing);
+            case RealtimeEventTypes.Failed:
+                return new(RealtimeSttEventKind.SessionFailed, Message: $"The transcription session failed: {message.Error?.Message ?? "no details"}", Category: ErrorCategory.Server);
+            case RealtimeEventTypes.Error:
+                var code = message.Error?.Code ?? message.Code;
+                return new(RealtimeSttEventKind.Error, Message: $"Together realtime error{(code is null ? "" : $" ({code})")}: {message.Error?.Message ?? message.Message ?? "no details"}",
+                    Category: RealtimeConnection.CategoryOf(code));
+            case RealtimeConnection.GarbageType:
+                Log.Garbage(logger);
+                return null;
+            default:
+                Log.Ignored(logger, message.Type ?? "<no type>");
+                return null;
         }
     }
 

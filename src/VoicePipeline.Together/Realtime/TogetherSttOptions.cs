@@ -50,6 +50,12 @@ public sealed class TogetherSttOptions
     /// <summary>Gets or sets after how long without sending audio a keepalive (100 ms of silence) is sent; the server closes idle sessions after 300 s, so it must be less than that.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Gets or sets how long a session must stay up for its drop to count as the first again (the drop budget of
+    /// <see cref="MaxConnectAttempts"/> × 3 then starts over; more than 0, at most a day; 60 s by default).
+    /// </summary>
+    public TimeSpan DropCountResetAfter { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Creates a copy of these options.</summary>
     public TogetherSttOptions Clone() => (TogetherSttOptions)MemberwiseClone();
 
@@ -74,6 +80,7 @@ public sealed class TogetherSttOptions
             nameof(ReconnectMaxDelay), ReconnectMaxDelay, $"must be more than 0, at least ReconnectBaseDelay ({ReconnectBaseDelay:c}) and at most 1 day", isRange: true)
         .Range(nameof(MaxConnectAttempts), MaxConnectAttempts, 1)
         .Positive(nameof(MaxReplay), MaxReplay, MaxReplayLimit)
+        .Positive(nameof(DropCountResetAfter), DropCountResetAfter)
         .Check(KeepAliveInterval > TimeSpan.Zero && KeepAliveInterval < ServerIdleTimeout, nameof(KeepAliveInterval), KeepAliveInterval,
             "must be more than 0 and less than 300 s (the server closes a session after 300 s without audio)", isRange: true);
 

@@ -36,6 +36,7 @@ public sealed class TogetherSttService : RealtimeSttService
             MaxConnectAttempts = options.MaxConnectAttempts,
             MaxReplay = options.MaxReplay,
             KeepAliveInterval = options.KeepAliveInterval,
+            DropCountResetAfter = options.DropCountResetAfter,
         }, options.UserId, name)
         => _options = options;
 

@@ -7,9 +7,16 @@ namespace VoicePipeline.Together.Speech;
 /// Reads server-sent events from a stream: the <c>data:</c> lines of each event (joined by a line feed when there
 /// are several), ignoring comments and other fields. Lines are parsed from a <see cref="PipeReader"/>'s buffers.
 /// </summary>
-internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
+/// <remarks>
+/// Bounded: an event's data, and a line still waiting for its line feed, may hold at most <c>maxEventBytes</c>
+/// (16 MiB by default); past that the stream is an <see cref="InvalidDataException"/>, the only error it throws for
+/// what the server sent.
+/// </remarks>
+internal sealed class SseEventReader(Stream stream, int maxEventBytes = SseEventReader.DefaultMaxEventBytes) : IAsyncDisposable
 {
-    private const int MaxEventBytes = 16 * 1024 * 1024;
+    /// <summary>The default bound on an event, and on an unfinished line.</summary>
+    public const int DefaultMaxEventBytes = 16 * 1024 * 1024;
+
     private readonly PipeReader _reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024));
     private readonly ArrayBufferWriter<byte> _data = new(16 * 1024);
     private bool _completed;
@@ -28,9 +35,14 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
             var buffer = result.Buffer;
             var ended = TakeEvent(ref buffer, ref hasData);
             BytesRead += result.Buffer.Length - buffer.Length;
-            _reader.AdvanceTo(buffer.Start, buffer.End);
             if (ended)
+            {
+                _reader.AdvanceTo(buffer.Start); // the rest may hold whole events: not examined yet
                 return _data.WrittenMemory;
+            }
+            _reader.AdvanceTo(buffer.Start, buffer.End);
+            if (buffer.Length > maxEventBytes)
+                throw new InvalidDataException($"A server-sent event line is longer than {maxEventBytes} bytes without a line feed.");
             if (result.IsCompleted)
             {
                 _completed = true;
@@ -39,8 +51,6 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
                 if (hasData)
                     return _data.WrittenMemory;
             }
-            if (_data.WrittenCount > MaxEventBytes)
-                throw new InvalidDataException($"A server-sent event is larger than {MaxEventBytes / 1048576} MB.");
         }
         return null;
     }
@@ -82,6 +92,8 @@ internal sealed class SseEventReader(Stream stream) : IAsyncDisposable
                 text = text[1..];
             if (hasData)
                 _data.Write("\n"u8);
+            if (_data.WrittenCount + text.Length > maxEventBytes)
+                throw new InvalidDataException($"A server-sent event is larger than {maxEventBytes} bytes.");
             _data.Write(text);
             hasData = true;
             return false;

@@ -47,6 +47,28 @@ public sealed class TogetherSpeechClient : IDisposable
         }
     } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets how long a streamed synthesis (server-sent events, a WAV body read while it downloads, a WebSocket context)
+    /// may wait for the server's next event or bytes before it ends as incomplete, with the error code <c>stalled</c>
+    /// (more than 0, at most a day; 10 s by default).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a value out of that range.</exception>
+    public TimeSpan StallTimeout
+    {
+        get;
+        init
+        {
+            new OptionChecks(nameof(TogetherSpeechClient)).Positive(nameof(StallTimeout), value).ThrowIfAny();
+            field = value;
+        }
+    } = DefaultStallTimeout;
+
+    /// <summary>The default <see cref="StallTimeout"/>.</summary>
+    public static readonly TimeSpan DefaultStallTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The error code of a stream the server stopped sending part way.</summary>
+    public const string StalledCode = "stalled";
+
     /// <summary>Synthesizes <paramref name="request"/> into a whole file.</summary>
     /// <param name="request">What to say.</param>
     /// <param name="responseFormat"><c>wav</c> (default), <c>mp3</c>, <c>raw</c> or <c>mulaw</c>.</param>
@@ -57,18 +79,18 @@ public sealed class TogetherSpeechClient : IDisposable
     public Task<byte[]> SynthesizeAsync(SpeechRequest request, string responseFormat = "wav", string responseEncoding = "pcm_s16le", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _retry.ExecuteAsync(async token =>
+        return _retry.ExecuteAsync(token => new ValueTask<byte[]>(TogetherHttp.WithTimeoutAsync(_options, "Speech synthesis", async idle =>
         {
-            using var response = await PostAsync(Body(request, responseFormat, responseEncoding, stream: false), token).ConfigureAwait(false);
+            using var response = await PostAsync(Body(request, responseFormat, responseEncoding, stream: false), idle.Token).ConfigureAwait(false);
             try
             {
-                return await response.Content.ReadAsByteArrayAsync(token).ConfigureAwait(false);
+                return await response.Content.ReadAsByteArrayAsync(idle.Token).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is HttpRequestException or IOException)
             {
                 throw Broken(exception);
             }
-        }, cancellationToken).AsTask();
+        }, token)), cancellationToken).AsTask();
     }
 
     /// <summary>
@@ -83,8 +105,10 @@ public sealed class TogetherSpeechClient : IDisposable
         if (mode == TogetherTtsMode.WebSocket)
             throw new ArgumentException("Use ConnectAsync for the WebSocket.", nameof(mode));
         var body = mode == TogetherTtsMode.Sse ? Body(request, "raw", "pcm_s16le", stream: true) : Body(request, "wav", "pcm_s16le", stream: false);
-        using var response = await _retry.ExecuteAsync(token => new ValueTask<HttpResponseMessage>(PostAsync(body, token)), cancellationToken).ConfigureAwait(false);
+        using var response = await _retry.ExecuteAsync(token => new ValueTask<HttpResponseMessage>(
+            TogetherHttp.WithTimeoutAsync(_options, "Speech synthesis", idle => PostAsync(body, idle.Token), token)), cancellationToken).ConfigureAwait(false);
         var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        using var stall = new IdleTimeout(StallTimeout, _options.TimeProvider, cancellationToken);
         var assembler = new PcmAssembler(request.SampleRate);
         var isEvents = response.Content.Headers.ContentType?.MediaType == "text/event-stream";
         if (!isEvents)
@@ -93,7 +117,7 @@ public sealed class TogetherSpeechClient : IDisposable
             var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
             {
-                while (await ReadBodyAsync(stream, buffer, cancellationToken).ConfigureAwait(false) is var read and > 0)
+                while (await ReadBodyAsync(stream, buffer, stall, cancellationToken).ConfigureAwait(false) is var read and > 0)
                 {
                     var pcm = assembler.Add(buffer.AsSpan(0, read), startsMessage: false);
                     if (!pcm.IsEmpty)
@@ -115,7 +139,7 @@ public sealed class TogetherSpeechClient : IDisposable
             var audio = new ArrayBufferWriter<byte>(16 * 1024);
             while (true)
             {
-                var data = await ReadEventAsync(events, cancellationToken).ConfigureAwait(false)
+                var data = await ReadEventAsync(events, stall, cancellationToken).ConfigureAwait(false)
                     ?? throw new TogetherApiException("The speech stream ended without [DONE]: the audio may be incomplete.", null, "truncated", null);
                 if (data.Span.SequenceEqual("[DONE]"u8))
                     break;
@@ -125,7 +149,7 @@ public sealed class TogetherSpeechClient : IDisposable
                 {
                     e = TtsEventParser.Parse(data.Span, audio);
                 }
-                catch (Exception exception) when (exception is JsonException or FormatException)
+                catch (InvalidDataException exception)
                 {
                     throw new TogetherApiException($"The speech stream sent an event that is not valid: {exception.Message}", null, "invalid_event", null, exception);
                 }
@@ -155,27 +179,27 @@ public sealed class TogetherSpeechClient : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(model);
         ArgumentException.ThrowIfNullOrEmpty(voice);
         return _retry.ExecuteAsync(
-            token => new ValueTask<TogetherTtsConnection>(TogetherTtsConnection.ConnectAsync(_options, model, voice, SessionTimeout, token)),
+            token => new ValueTask<TogetherTtsConnection>(TogetherTtsConnection.ConnectAsync(_options, model, voice, SessionTimeout, StallTimeout, token)),
             cancellationToken).AsTask();
     }
 
     /// <summary>Lists the speech models and their voices (<c>GET /voices</c>).</summary>
     /// <exception cref="TogetherApiException">The server refused or failed the request.</exception>
     public Task<IReadOnlyList<TogetherVoiceModel>> GetVoicesAsync(CancellationToken cancellationToken = default)
-        => _retry.ExecuteAsync(async token =>
+        => _retry.ExecuteAsync(token => new ValueTask<IReadOnlyList<TogetherVoiceModel>>(TogetherHttp.WithTimeoutAsync(_options, "Listing voices", async idle =>
         {
             using var message = new HttpRequestMessage(HttpMethod.Get, _options.BuildUri("voices"));
-            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, token).ConfigureAwait(false);
+            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, idle.Token).ConfigureAwait(false);
             try
             {
-                var body = await response.Content.ReadFromJsonAsync(SpeechJsonContext.Default.VoicesResponse, token).ConfigureAwait(false);
+                var body = await response.Content.ReadFromJsonAsync(SpeechJsonContext.Default.VoicesResponse, idle.Token).ConfigureAwait(false);
                 return body?.Data ?? throw new TogetherApiException("The voices answer has no data.", null, "invalid_response", null);
             }
             catch (JsonException exception)
             {
                 throw new TogetherApiException($"The voices answer is not valid JSON: {exception.Message}", null, "invalid_response", null, exception);
             }
-        }, cancellationToken).AsTask();
+        }, token)), cancellationToken).AsTask();
 
     /// <inheritdoc />
     public void Dispose()
@@ -210,29 +234,45 @@ public sealed class TogetherSpeechClient : IDisposable
         return await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async ValueTask<int> ReadBodyAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    private static async ValueTask<int> ReadBodyAsync(Stream stream, byte[] buffer, IdleTimeout stall, CancellationToken cancellationToken)
     {
         try
         {
-            return await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var read = await stream.ReadAsync(buffer, stall.Token).ConfigureAwait(false);
+            stall.Restart(); // progress (the time the caller takes with what it got counts too: it is short)
+            return read;
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException)
         {
             throw Broken(exception);
         }
+        catch (OperationCanceledException exception) when (stall.Expired && !cancellationToken.IsCancellationRequested)
+        {
+            throw Stalled(stall.Timeout, exception);
+        }
     }
 
-    private static async ValueTask<ReadOnlyMemory<byte>?> ReadEventAsync(SseEventReader events, CancellationToken cancellationToken)
+    private static async ValueTask<ReadOnlyMemory<byte>?> ReadEventAsync(SseEventReader events, IdleTimeout stall, CancellationToken cancellationToken)
     {
         try
         {
-            return await events.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var data = await events.ReadAsync(stall.Token).ConfigureAwait(false);
+            stall.Restart();
+            return data;
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException or InvalidDataException)
         {
             throw Broken(exception);
         }
+        catch (OperationCanceledException exception) when (stall.Expired && !cancellationToken.IsCancellationRequested)
+        {
+            throw Stalled(stall.Timeout, exception);
+        }
     }
+
+    /// <summary>The error of a synthesis whose server stopped sending part way: its audio is incomplete.</summary>
+    internal static TogetherApiException Stalled(TimeSpan timeout, Exception? innerException = null)
+        => new($"The speech stream stalled: nothing from the server for {timeout.TotalSeconds:0.#} s; the audio is incomplete.", null, StalledCode, null, innerException);
 
     private static TogetherApiException Broken(Exception exception)
         => new($"The speech stream broke part way: {exception.Message}", null, "connection_lost", null, exception);

@@ -12,7 +12,8 @@ namespace VoicePipeline.Together.Speech;
 /// One connection to Together's speech WebSocket (<c>/audio/speech/websocket</c>). Synthesizes one text at a time,
 /// each in its own context: stopping an enumeration early (or cancelling it) sends <c>context.cancel</c>, and the
 /// cancelled context's late audio is dropped, so the connection stays usable for the next text. Every timeout (the
-/// session's start, a stuck send, the close) runs on the client options' <see cref="TogetherClientOptions.TimeProvider"/>.
+/// handshake and the session's start, a context the server stops answering, a stuck send, the close) runs on the client
+/// options' <see cref="TogetherClientOptions.TimeProvider"/>.
 /// </summary>
 public sealed class TogetherTtsConnection : IAsyncDisposable
 {
@@ -28,10 +29,13 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
     private int _busy;
     private long _contexts;
 
-    private TogetherTtsConnection(ClientWebSocket socket, TimeProvider timeProvider, string model, string voice)
+    private readonly TimeSpan _stallTimeout;
+
+    private TogetherTtsConnection(ClientWebSocket socket, TimeProvider timeProvider, TimeSpan stallTimeout, string model, string voice)
     {
         _socket = socket;
         _timeProvider = timeProvider;
+        _stallTimeout = stallTimeout;
         Model = model;
         Voice = voice;
         _receiveLoop = Task.Run(ReceiveLoopAsync);
@@ -46,13 +50,22 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
     /// <summary>Gets whether the socket is still open.</summary>
     public bool IsOpen => _socket.State == WebSocketState.Open && !_receiveLoop.IsCompleted;
 
-    internal static async Task<TogetherTtsConnection> ConnectAsync(TogetherClientOptions options, string model, string voice, TimeSpan sessionTimeout, CancellationToken cancellationToken)
+    internal static async Task<TogetherTtsConnection> ConnectAsync(TogetherClientOptions options, string model, string voice, TimeSpan sessionTimeout, TimeSpan stallTimeout, CancellationToken cancellationToken)
     {
         var uri = options.BuildUri($"audio/speech/websocket?model={Uri.EscapeDataString(model)}&voice={Uri.EscapeDataString(voice)}", webSocket: true);
-        var socket = await TogetherWebSocket.ConnectAsync(uri, options.ApiKey!, null, cancellationToken).ConfigureAwait(false);
-        var connection = new TogetherTtsConnection(socket, options.TimeProvider, model, voice);
+        // The session timeout covers the handshake too: a server that takes the connection and never answers it is no better.
         using var expiry = new CancellationTokenSource(sessionTimeout, options.TimeProvider);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
+        ClientWebSocket socket;
+        try
+        {
+            socket = await TogetherWebSocket.ConnectAsync(uri, options.ApiKey!, null, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TogetherApiException($"No WebSocket handshake within {sessionTimeout.TotalSeconds:0.#} s from {uri.GetLeftPart(UriPartial.Path)}.", HttpStatusCode.GatewayTimeout, "session_timeout", null);
+        }
+        var connection = new TogetherTtsConnection(socket, options.TimeProvider, stallTimeout, model, voice);
         try
         {
             var first = await connection._events.Reader.ReadAsync(timeout.Token).ConfigureAwait(false);
@@ -96,18 +109,29 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
         var finished = false;
         var assembler = new PcmAssembler(SpeechRequest.ModelSampleRate);
         ReceivedEvent current = default;
+        IdleTimeout? stall = null;
         try
         {
             await SendAsync(new TtsClientMessage { Type = "input_text_buffer.append", Text = text, ContextId = context }).ConfigureAwait(false);
             await SendAsync(new TtsClientMessage { Type = "input_text_buffer.commit", ContextId = context }).ConfigureAwait(false);
+            // A context the server stops answering (no audio, no done) ends as incomplete after the stall timeout.
+            stall = new IdleTimeout(_stallTimeout, _timeProvider, cancellationToken);
             while (!finished)
             {
                 current.Release();
                 current = default;
-                current = await ReadEventAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    current = await ReadEventAsync(stall.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException exception) when (stall.Expired && !cancellationToken.IsCancellationRequested)
+                {
+                    throw TogetherSpeechClient.Stalled(_stallTimeout, exception);
+                }
                 var e = current.Event;
                 if (e.ContextId is not null && e.ContextId != context)
                     continue; // late events of a cancelled context
+                stall.Restart();
                 switch (e.Kind)
                 {
                     case TtsEventKind.Audio:
@@ -130,6 +154,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
         }
         finally
         {
+            stall?.Dispose();
             current.Release();
             Volatile.Write(ref _busy, 0);
             if (!finished && IsOpen)
@@ -237,7 +262,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
                 {
                     parsed = TtsEventParser.Parse(message.WrittenSpan, audio);
                 }
-                catch (Exception exception) when (exception is JsonException or FormatException)
+                catch (InvalidDataException)
                 {
                     continue; // garbage from the server: skipped, the synthesis goes on or times out
                 }

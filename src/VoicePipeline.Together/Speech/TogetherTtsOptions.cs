@@ -44,6 +44,18 @@ public sealed class TogetherTtsOptions
     /// <summary>Gets or sets how long the WebSocket waits for <c>session.created</c> (more than 0, at most a day).</summary>
     public TimeSpan SessionTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Gets or sets how long a sentence's synthesis may wait for the server's next audio (or its end) before the reply
+    /// ends as incomplete with a non-fatal <c>stalled</c> error (more than 0, at most a day; 10 s by default).
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TogetherSpeechClient.DefaultStallTimeout;
+
+    /// <summary>Gets or sets the longest wait a server's <c>Retry-After</c> may impose before a retry (0 to 1 day; 30 s by default).</summary>
+    public TimeSpan MaxRetryAfter { get; set; } = TogetherClientOptions.DefaultMaxRetryAfter;
+
+    /// <summary>Gets or sets how long a request may go without progress before it fails (and is retried; more than 0, at most a day; 2 minutes by default).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TogetherClientOptions.DefaultRequestTimeout;
+
     /// <summary>Creates a copy of these options.</summary>
     public TogetherTtsOptions Clone() => (TogetherTtsOptions)MemberwiseClone();
 
@@ -59,7 +71,10 @@ public sealed class TogetherTtsOptions
         .Check(Enum.IsDefined(Mode), nameof(Mode), Mode, "must be WebSocket, Sse or Rest", isRange: true)
         .Range(nameof(MaxRetries), MaxRetries, 0)
         .Delay(nameof(RetryBaseDelay), RetryBaseDelay)
-        .Positive(nameof(SessionTimeout), SessionTimeout);
+        .Positive(nameof(SessionTimeout), SessionTimeout)
+        .Positive(nameof(StallTimeout), StallTimeout)
+        .Delay(nameof(MaxRetryAfter), MaxRetryAfter)
+        .Positive(nameof(RequestTimeout), RequestTimeout);
 
     internal TogetherClientOptions ToClientOptions(TimeProvider timeProvider) => new()
     {
@@ -68,5 +83,7 @@ public sealed class TogetherTtsOptions
         TimeProvider = timeProvider,
         MaxRetries = MaxRetries,
         RetryBaseDelay = RetryBaseDelay,
+        MaxRetryAfter = MaxRetryAfter,
+        RequestTimeout = RequestTimeout,
     };
 }

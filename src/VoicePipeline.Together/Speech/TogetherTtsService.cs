@@ -50,7 +50,7 @@ public sealed class TogetherTtsService : TtsService
                 ErrorCategory.Authentication, true), cancellationToken: cancellationToken).ConfigureAwait(false);
             return;
         }
-        _client = new TogetherSpeechClient(_options.ToClientOptions(TimeProvider)) { SessionTimeout = _options.SessionTimeout };
+        _client = new TogetherSpeechClient(_options.ToClientOptions(TimeProvider)) { SessionTimeout = _options.SessionTimeout, StallTimeout = _options.StallTimeout };
         if (_options.Mode == TogetherTtsMode.WebSocket)
             _connecting = ConnectAsync(); // warm up: the first sentence should not pay for the handshake
     }

@@ -32,12 +32,31 @@ internal struct TtsEvent
 /// Reads the speech events of the SSE stream and the WebSocket (both audio shapes in the wild, word timings, errors)
 /// with <see cref="Utf8JsonReader"/>, decoding base64 audio straight into a caller's buffer: no strings, no copies.
 /// </summary>
+/// <remarks>
+/// Hardened: every field's type is checked (a string where a string belongs, numbers where times belong), word times
+/// must be finite, between 0 and <see cref="MaxWordSeconds"/>, and a word's end is never before its start; anything
+/// else is an <see cref="InvalidDataException"/>, the only exception the parser throws.
+/// </remarks>
 internal static class TtsEventParser
 {
+    /// <summary>The latest time a word may start or end at, in seconds (a day: far beyond any one synthesis).</summary>
+    public const double MaxWordSeconds = 86_400;
+
     /// <summary>Parses one event; audio is decoded into <paramref name="audio"/>.</summary>
-    /// <exception cref="JsonException">The text is not a JSON object.</exception>
-    /// <exception cref="FormatException">The audio is not base64.</exception>
+    /// <exception cref="InvalidDataException">The text is not a JSON object, a field has the wrong type or is out of range, or the audio is not base64.</exception>
     public static TtsEvent Parse(ReadOnlySpan<byte> json, ArrayBufferWriter<byte> audio)
+    {
+        try
+        {
+            return ParseCore(json, audio);
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"A speech event is not valid: {exception.Message}", exception);
+        }
+    }
+
+    private static TtsEvent ParseCore(ReadOnlySpan<byte> json, ArrayBufferWriter<byte> audio)
     {
         var result = new TtsEvent();
         string? objectName = null;
@@ -57,11 +76,11 @@ internal static class TtsEventParser
             else if (reader.ValueTextEquals("delta"u8) || reader.ValueTextEquals("b64"u8))
                 result.AudioBytes += ReadBase64(ref reader, audio);
             else if (reader.ValueTextEquals("words"u8))
-                words = ReadArray(ref reader, static (ref Utf8JsonReader r) => r.GetString() ?? string.Empty);
+                words = ReadArray(ref reader, static (ref Utf8JsonReader r) => r.TokenType == JsonTokenType.String ? r.GetString()! : throw new JsonException("A word is not a string."));
             else if (reader.ValueTextEquals("start_seconds"u8))
-                starts = ReadArray(ref reader, static (ref Utf8JsonReader r) => r.GetDouble());
+                starts = ReadArray(ref reader, ReadSeconds);
             else if (reader.ValueTextEquals("end_seconds"u8))
-                ends = ReadArray(ref reader, static (ref Utf8JsonReader r) => r.GetDouble());
+                ends = ReadArray(ref reader, ReadSeconds);
             else if (reader.ValueTextEquals("error"u8))
                 ReadError(ref reader, ref result);
             else
@@ -93,10 +112,19 @@ internal static class TtsEventParser
             {
                 var start = starts is not null && i < starts.Count ? starts[i] : 0;
                 var end = ends is not null && i < ends.Count ? ends[i] : start;
+                if (end < start)
+                    throw new JsonException($"The word \"{words[i]}\" ends ({end} s) before it starts ({start} s).");
                 result.Words.Add(new SpeechWord(words[i], TimeSpan.FromSeconds(start), TimeSpan.FromSeconds(end)));
             }
         }
         return result;
+    }
+
+    private static double ReadSeconds(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out var seconds) || !double.IsFinite(seconds) || seconds is < 0 or > MaxWordSeconds)
+            throw new JsonException($"A word time is not a number of seconds from 0 to {MaxWordSeconds}.");
+        return seconds;
     }
 
     private static string? ReadString(ref Utf8JsonReader reader)
@@ -137,7 +165,11 @@ internal static class TtsEventParser
         }
         var list = new List<T>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        {
+            if (reader.TokenType is JsonTokenType.StartArray or JsonTokenType.StartObject)
+                throw new JsonException("A nested value where a word or a time belongs.");
             list.Add(element(ref reader));
+        }
         return list;
     }
 
@@ -179,7 +211,7 @@ internal static class TtsEventParser
         return reader.TokenType switch
         {
             JsonTokenType.String => reader.GetString(),
-            JsonTokenType.Number => reader.GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            JsonTokenType.Number => System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan),
             _ => SkipNull(ref reader),
         };
     }

@@ -36,7 +36,7 @@ public sealed class TogetherTranscriptionClient : IDisposable
         _ownsHttp = httpClient is null;
         _http = httpClient ?? new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         _retry = TogetherHttp.CreateRetry(_options, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TogetherTranscriptionClient>(),
-            static e => e.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable);
+            static e => e.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable || e.ErrorCode == TogetherHttp.TimeoutCode);
     }
 
     /// <summary>Transcribes a file (path) or a public http(s) URL.</summary>
@@ -78,14 +78,15 @@ public sealed class TogetherTranscriptionClient : IDisposable
         var url = IsUrl(input);
         if (!url)
             await CheckFileAsync(input, cancellationToken).ConfigureAwait(false);
-        return await _retry.ExecuteAsync(async token =>
+        return await _retry.ExecuteAsync(token => new ValueTask<TranscriptionResult>(TogetherHttp.WithTimeoutAsync(_options, "Transcription", async idle =>
         {
-            using var content = BuildContent(input, url, request, progress);
+            // Every chunk of the upload taken is progress: a long upload is not a silent server.
+            using var content = BuildContent(input, url, request, new UploadProgress(progress, idle));
             using var message = new HttpRequestMessage(HttpMethod.Post, _options.BuildUri(endpoint)) { Content = content };
-            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, token).ConfigureAwait(false);
-            var result = await response.Content.ReadFromJsonAsync(TranscriptionJsonContext.Default.TranscriptionResult, token).ConfigureAwait(false);
+            using var response = await TogetherHttp.SendAsync(_http, message, _options.ApiKey, _options.TimeProvider, idle.Token).ConfigureAwait(false);
+            var result = await response.Content.ReadFromJsonAsync(TranscriptionJsonContext.Default.TranscriptionResult, idle.Token).ConfigureAwait(false);
             return result ?? throw new TogetherApiException("The server answered an empty transcription.");
-        }, cancellationToken).ConfigureAwait(false);
+        }, token)), cancellationToken).ConfigureAwait(false);
     }
 
     private static MultipartFormDataContent BuildContent(string input, bool url, TranscriptionRequest request, IProgress<long>? progress)
@@ -136,6 +137,16 @@ public sealed class TogetherTranscriptionClient : IDisposable
         ".aac" => "audio/aac",
         _ => "application/octet-stream",
     };
+
+    /// <summary>Restarts the request's timeout on every chunk of the upload, and reports it to the caller's progress.</summary>
+    private sealed class UploadProgress(IProgress<long>? caller, IdleTimeout idle) : IProgress<long>
+    {
+        public void Report(long value)
+        {
+            idle.Restart();
+            caller?.Report(value);
+        }
+    }
 
     /// <summary>Reports bytes read as the upload streams.</summary>
     private sealed class ProgressStream(Stream inner, IProgress<long>? progress) : Stream

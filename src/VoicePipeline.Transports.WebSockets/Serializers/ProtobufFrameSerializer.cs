@@ -24,6 +24,12 @@ namespace VoicePipeline.Transports.WebSockets.Serializers;
 /// </remarks>
 public sealed class ProtobufFrameSerializer : IFrameSerializer
 {
+    /// <summary>The most channels client audio may have.</summary>
+    public const int MaxChannels = 8;
+
+    // The rates client audio may come at: every rate a browser or phone records at, each one the transport resamples.
+    private static readonly uint[] s_sampleRates = [8_000, 11_025, 12_000, 16_000, 22_050, 24_000, 32_000, 44_100, 48_000, 88_200, 96_000];
+
     private readonly OutputAudioConverter _audio;
 
     /// <summary>Creates the serializer; bot audio leaves at <paramref name="outputSampleRate"/> mono.</summary>
@@ -35,7 +41,10 @@ public sealed class ProtobufFrameSerializer : IFrameSerializer
     /// <summary>Gets or sets whether <see cref="Frames.TextFrame"/>s and transcriptions go out as protobuf text and transcription frames (off by default).</summary>
     public bool SendTextFrames { get; set; }
 
-    /// <summary>Gets how many messages were dropped because they were not a valid <c>pipecat.Frame</c> (or held invalid JSON).</summary>
+    /// <summary>
+    /// Gets how many messages were dropped because they were not a valid <c>pipecat.Frame</c> (or held invalid JSON, or
+    /// audio at a rate other than 8 to 96 kHz's usual ones, or with more than <see cref="MaxChannels"/> channels).
+    /// </summary>
     public int InvalidMessages { get; private set; }
 
     /// <inheritdoc />
@@ -66,7 +75,14 @@ public sealed class ProtobufFrameSerializer : IFrameSerializer
         {
             case Proto.Frame.FrameOneofCase.Audio:
                 var audio = frame.Audio;
-                input.AddAudio(audio.Audio.Span, audio.SampleRate == 0 ? 16_000 : (int)audio.SampleRate, audio.NumChannels == 0 ? 1 : (int)audio.NumChannels);
+                var rate = audio.SampleRate == 0 ? 16_000u : audio.SampleRate;
+                var channels = audio.NumChannels == 0 ? 1u : audio.NumChannels;
+                if (Array.IndexOf(s_sampleRates, rate) < 0 || channels > MaxChannels)
+                {
+                    InvalidMessages++; // a rate the transport could not resample, or a channel count no microphone has
+                    break;
+                }
+                input.AddAudio(audio.Audio.Span, (int)rate, (int)channels);
                 break;
             case Proto.Frame.FrameOneofCase.Message:
                 try

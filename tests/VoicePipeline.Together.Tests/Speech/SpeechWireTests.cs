@@ -63,8 +63,8 @@ public sealed class SpeechWireTests
     public void Garbage_is_rejected_clearly()
     {
         var audio = new ArrayBufferWriter<byte>();
-        FluentActions.Invoking(() => TtsEventParser.Parse("[1,2]"u8, audio)).Should().Throw<System.Text.Json.JsonException>();
-        FluentActions.Invoking(() => TtsEventParser.Parse("""{"type":"conversation.item.audio_output.delta","delta":"not base64!"}"""u8, audio)).Should().Throw<FormatException>();
+        FluentActions.Invoking(() => TtsEventParser.Parse("[1,2]"u8, audio)).Should().Throw<InvalidDataException>().WithInnerException<System.Text.Json.JsonException>();
+        FluentActions.Invoking(() => TtsEventParser.Parse("""{"type":"conversation.item.audio_output.delta","delta":"not base64!"}"""u8, audio)).Should().Throw<InvalidDataException>().WithInnerException<FormatException>();
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed class TogetherTranscriptionClientTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions { ApiKey = Key, Recognizer = new ScriptedRecognizerFactory("good morning everyone", "thank you and hello") });
+        _emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions { ApiKey = Key, FetchFileUrls = true, Recognizer = new ScriptedRecognizerFactory("good morning everyone", "thank you and hello") });
         _client = new TogetherTranscriptionClient(new TogetherClientOptions { ApiKey = Key, BaseUrl = _emulator.BaseUrl });
     }
 
