@@ -40,6 +40,46 @@ public class TranscribeCommandTests
     }
 
     [Fact]
+    public async Task An_http_url_is_transcribed_by_the_embedded_emulator_as_together_would()
+    {
+        // A one-file HTTP server on loopback: the URL goes to the server, which fetches it (no upload).
+        var audio = await File.ReadAllBytesAsync(Sample);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var requests = 0;
+        using var stop = new CancellationTokenSource();
+        var serving = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptTcpClientAsync(stop.Token);
+                Interlocked.Increment(ref requests);
+                var stream = client.GetStream();
+                var request = new List<byte>();
+                var buffer = new byte[4096];
+                while (!System.Text.Encoding.ASCII.GetString([.. request]).Contains("\r\n\r\n", StringComparison.Ordinal))
+                {
+                    var read = await stream.ReadAsync(buffer, stop.Token);
+                    if (read == 0)
+                        break;
+                    request.AddRange(buffer.AsSpan(0, read));
+                }
+                await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: audio/wav\r\nContent-Length: {audio.Length}\r\nConnection: close\r\n\r\n"), stop.Token);
+                await stream.WriteAsync(audio, stop.Token);
+            }
+        });
+        var url = $"http://127.0.0.1:{((System.Net.IPEndPoint)listener.LocalEndpoint).Port}/sense-and-sensibility.wav";
+
+        var result = await CliRunner.RunAsync("transcribe", url, "--format", "text");
+        await stop.CancelAsync();
+        await serving.ContinueWith(_ => { }, TaskScheduler.Default);
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        requests.Should().BeGreaterThan(0, "the emulator fetched the URL");
+        result.Stdout.Should().Contain("amiable");
+    }
+
+    [Fact]
     public async Task A_non_audio_file_fails_before_any_upload()
     {
         var path = TestAudio.TempPath(".mp3");

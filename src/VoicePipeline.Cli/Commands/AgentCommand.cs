@@ -57,7 +57,7 @@ internal static class AgentCommand
                 throw new ArgumentException($"-o: '{outputPath}' is not a .wav file");
             var realTime = !result.GetValue(fast);
 
-            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken).ConfigureAwait(false);
+            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken).ConfigureAwait(false);
             using var logging = CliLogging.Create(result.GetValue(verbose));
             var llmKey = result.GetValue(llmApiKey) is { Length: > 0 } key ? key : endpoint.ApiKey;
             using var chat = TogetherChat.CreateChatClient(

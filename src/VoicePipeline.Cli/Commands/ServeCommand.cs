@@ -56,7 +56,7 @@ internal static class ServeCommand
                 throw new ArgumentException("--grace-period: seconds, 0 or more");
             if (result.GetValue(maxSessions) < 1)
                 throw new ArgumentException("--max-sessions: 1 or more");
-            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken).ConfigureAwait(false);
+            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken).ConfigureAwait(false);
             using var logging = CliLogging.Create(result.GetValue(verbose));
 
             var builder = WebApplication.CreateSlimBuilder();

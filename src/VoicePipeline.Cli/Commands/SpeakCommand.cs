@@ -35,7 +35,7 @@ internal static class SpeakCommand
             var rate = result.GetValue(sampleRate);
             var chosen = result.GetValue(mode)!;
             using var target = new SafeOutputFile(result.GetValue(output)!);
-            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken);
+            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken);
             using var client = new TogetherSpeechClient(new TogetherClientOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl });
             var request = new SpeechRequest { Input = input, Model = result.GetValue(model)!, Voice = result.GetValue(voice)! };
 
@@ -77,7 +77,7 @@ internal static class SpeakCommand
         var command = new Command("voices", "List Together's speech models and their voices.") { json, baseUrl, apiKey };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
-            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken);
+            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken);
             using var client = new TogetherSpeechClient(new TogetherClientOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl });
             var models = await client.GetVoicesAsync(cancellationToken);
             if (result.GetValue(json))

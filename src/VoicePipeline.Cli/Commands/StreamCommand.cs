@@ -32,7 +32,7 @@ internal static class StreamCommand
             var path = result.GetValue(file)!;
             await AudioFile.ProbeAsync(path, cancellationToken).ConfigureAwait(false); // bad input fails before anything starts
             var vadParams = new VadParams { StopSecs = result.GetValue(stopSecs) }.Validate();
-            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken).ConfigureAwait(false);
+            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken).ConfigureAwait(false);
             using var logging = CliLogging.Create(result.GetValue(verbose));
 
             var printer = new TranscriptPrinter(Console.Out, result.GetValue(json), !Console.IsOutputRedirected);

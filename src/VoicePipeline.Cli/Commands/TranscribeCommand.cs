@@ -51,7 +51,7 @@ internal static class TranscribeCommand
                 MinSpeakers = result.GetValue(minSpeakers),
                 MaxSpeakers = result.GetValue(maxSpeakers),
             };
-            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken);
+            await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), fetchAudioUrls: true, cancellationToken);
             using var client = new TogetherTranscriptionClient(new TogetherClientOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl });
 
             Task<TranscriptionResult> Send(IProgress<long>? progress) => translate

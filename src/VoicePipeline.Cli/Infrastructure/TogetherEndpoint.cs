@@ -24,7 +24,14 @@ internal sealed class TogetherEndpoint : IAsyncDisposable
 
     public bool IsEmulator => _emulator is not null;
 
-    public static async Task<TogetherEndpoint> ResolveAsync(string? apiKey, string? baseUrl, CancellationToken cancellationToken = default)
+    /// <param name="apiKey">--api-key, or null for the environment's key.</param>
+    /// <param name="baseUrl">--base-url, or null.</param>
+    /// <param name="fetchAudioUrls">
+    /// Whether an embedded emulator fetches http(s) audio URLs given as the file, as Together does: only for a command
+    /// whose own user passed the URL (batch transcription), never for a server.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    public static async Task<TogetherEndpoint> ResolveAsync(string? apiKey, string? baseUrl, bool fetchAudioUrls = false, CancellationToken cancellationToken = default)
     {
         apiKey ??= Environment.GetEnvironmentVariable(TogetherClientOptions.ApiKeyEnvironmentVariable);
         apiKey = string.IsNullOrWhiteSpace(apiKey) ? null : apiKey;
@@ -36,7 +43,7 @@ internal sealed class TogetherEndpoint : IAsyncDisposable
             throw new ArgumentException($"no API key for {baseUrl}: set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass --api-key");
 
         Console.Error.WriteLine($"vp: no {TogetherClientOptions.ApiKeyEnvironmentVariable} set: running offline against the embedded Together emulator (PocketSphinx recognition, espeak-ng speech). Set {TogetherClientOptions.ApiKeyEnvironmentVariable} or pass --api-key to use Together AI.");
-        var emulator = await TogetherEmulator.StartAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        var emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions { FetchFileUrls = fetchAudioUrls }, cancellationToken).ConfigureAwait(false);
         return new TogetherEndpoint(emulator.BaseUrl, "offline-emulator", emulator);
     }
 
