@@ -25,6 +25,7 @@ internal sealed class ConversationTracer : IFrameObserver
     private readonly Activity? _conversation;
     private readonly HashSet<long> _seen = [];
     private readonly List<ServiceSpan> _loose = [];
+    private readonly Dictionary<string, List<MetricsData>> _pending = new(StringComparer.Ordinal);
     private Turn? _turn;
     private int _turns;
     private ServiceSpan? _stt;
@@ -96,11 +97,11 @@ internal sealed class ConversationTracer : IFrameObserver
                 }
                 break;
             case UserStoppedSpeakingFrame when FirstSight(frame):
-                _stt ??= Start("stt", "stt", "transcript", pushed.Source, at);
+                _stt ??= Start("stt", "stt", "transcript", source: null, at); // the STT is known once it answers
                 break;
             case TranscriptionFrame { Finalized: true } final when FirstSight(frame):
-                _stt ??= Start("stt", "stt", "transcript", pushed.Source, at);
-                _stt.Processor = pushed.Source.Name;
+                _stt ??= Start("stt", "stt", "transcript", source: null, at);
+                Describe(_stt, pushed.Source);
                 _stt.Append(final.Text);
                 _stt.Activity?.SetTag("is_final", true);
                 if (final.Language is not null)
@@ -206,30 +207,54 @@ internal sealed class ConversationTracer : IFrameObserver
         _stt = _llm = _tts = null;
     }
 
-    private ServiceSpan Start(string name, string operation, string textTag, FrameProcessor source, DateTimeOffset at)
+    private ServiceSpan Start(string name, string operation, string textTag, FrameProcessor? source, DateTimeOffset at)
     {
         var parent = _turn?.Activity?.Context ?? _conversation?.Context ?? default;
         var activity = VoicePipelineTelemetry.ActivitySource.StartActivity(name, ActivityKind.Client, parent, startTime: at);
-        if (activity is not null)
-        {
-            activity.SetTag("gen_ai.system", source.GetType().Name);
-            activity.SetTag("gen_ai.operation.name", operation);
-            if (source.CurrentModel is { } model)
-                activity.SetTag("gen_ai.request.model", model);
-            activity.SetTag("conversation.id", _conversationId);
-        }
-        var span = new ServiceSpan(activity, source, _turn, textTag);
+        activity?.SetTag("gen_ai.operation.name", operation);
+        activity?.SetTag("conversation.id", _conversationId);
+        var span = new ServiceSpan(activity, _turn, textTag);
         if (_turn is not null)
             _turn.Spans.Add(span);
         else
             _loose.Add(span);
+        if (source is not null)
+            Describe(span, source);
         return span;
+    }
+
+    /// <summary>Names the service of a span (system, model) and applies the metrics it reported before the span knew it.</summary>
+    private void Describe(ServiceSpan span, FrameProcessor source)
+    {
+        if (span.Source is not null)
+            return;
+        span.Source = source;
+        span.Activity?.SetTag("gen_ai.system", source.GetType().Name);
+        if (source.CurrentModel is { } model)
+            span.Activity?.SetTag("gen_ai.request.model", model);
+        if (_pending.Remove(source.Name, out var pending))
+        {
+            foreach (var data in pending)
+                Record(data);
+        }
     }
 
     private void Record(MetricsData data)
     {
         var span = Find(data.Processor);
-        if (span?.Activity is not { } activity)
+        if (span is null)
+        {
+            // Reported before its span knew its service (an STT's TTFB while the user still speaks): kept for it.
+            if (_pending.Count < 16)
+            {
+                if (!_pending.TryGetValue(data.Processor, out var list))
+                    _pending[data.Processor] = list = [];
+                if (list.Count < 16)
+                    list.Add(data);
+            }
+            return;
+        }
+        if (span.Activity is not { } activity)
             return;
         if (data.Model is not null)
             activity.SetTag("gen_ai.request.model", data.Model);
@@ -262,13 +287,13 @@ internal sealed class ConversationTracer : IFrameObserver
     {
         foreach (var open in new[] { _stt, _llm, _tts })
         {
-            if (open is not null && open.Source.Name == processor)
+            if (open?.Source is not null && open.Source.Name == processor)
                 return open;
         }
         var spans = _turn?.Spans ?? _loose;
         for (var i = spans.Count - 1; i >= 0; i--)
         {
-            if (spans[i].Source.Name == processor || spans[i].Processor == processor)
+            if (spans[i].Source?.Name == processor)
                 return spans[i];
         }
         return null;
@@ -286,18 +311,16 @@ internal sealed class ConversationTracer : IFrameObserver
     }
 
     /// <summary>A service call's span: ended (its end time fixed) when its last frame passes, stopped with its turn.</summary>
-    private sealed class ServiceSpan(Activity? activity, FrameProcessor source, Turn? turn, string textTag)
+    private sealed class ServiceSpan(Activity? activity, Turn? turn, string textTag)
     {
         private StringBuilder? _text;
         private DateTimeOffset? _end;
 
         public Activity? Activity { get; } = activity;
 
-        public FrameProcessor Source { get; } = source;
+        public FrameProcessor? Source { get; set; }
 
         public Turn? Turn { get; } = turn;
-
-        public string? Processor { get; set; }
 
         public void Append(string text)
         {
