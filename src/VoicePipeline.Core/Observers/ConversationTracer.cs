@@ -42,6 +42,7 @@ internal sealed class ConversationTracer : IFrameObserver
         _anchor = timeProvider.GetUtcNow();
         _conversationId = conversationId ?? Guid.NewGuid().ToString("N");
         var previous = Activity.Current;
+        Activity.Current = null; // with no parent given, StartActivity would take the ambient one (an unrecorded request)
         _conversation = VoicePipelineTelemetry.ActivitySource.StartActivity("conversation", ActivityKind.Internal, parent, startTime: _anchor);
         _conversation?.SetTag("conversation.id", _conversationId);
         _conversation?.SetTag("conversation.type", "voice");
@@ -55,6 +56,7 @@ internal sealed class ConversationTracer : IFrameObserver
             if (!_completed)
             {
                 var previous = Activity.Current;
+                Activity.Current = null; // spans name their parents; none comes from this loop's context
                 Observe(pushed, _anchor + pushed.Timestamp);
                 Activity.Current = previous;
             }
@@ -71,6 +73,7 @@ internal sealed class ConversationTracer : IFrameObserver
                 return;
             _completed = true;
             var previous = Activity.Current;
+            Activity.Current = null;
             var now = _timeProvider.GetUtcNow();
             EndTurn(now, interrupted: false);
             FlushLoose(now);

@@ -132,7 +132,7 @@ public sealed partial class PipelineTask : IAsyncDisposable
 
         // Spans only while someone listens: without a listener the task makes no tracer and allocates nothing for it.
         var tracer = _options.EnableTracing && VoicePipelineTelemetry.ActivitySource.HasListeners()
-            ? new ConversationTracer(_options.TimeProvider, _options.ConversationId, Activity.Current?.Context ?? default)
+            ? new ConversationTracer(_options.TimeProvider, _options.ConversationId, RecordedParent())
             : null;
         IEnumerable<IFrameObserver> observerList = tracer is null ? _options.Observers : [.. _options.Observers, tracer];
         var observers = _options.Observers.Count > 0 || tracer is not null
@@ -189,6 +189,13 @@ public sealed partial class PipelineTask : IAsyncDisposable
         Log.Finished(_logger, completion);
         return completion;
     }
+
+    /// <summary>
+    /// The span the conversation continues, if one is being recorded (a traced request that started the session). An
+    /// unrecorded one (ASP.NET Core's request activity when nobody samples it) would make a parent-based sampler drop
+    /// the whole conversation: then the conversation is a trace of its own.
+    /// </summary>
+    private static ActivityContext RecordedParent() => Activity.Current is { Recorded: true } current ? current.Context : default;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
