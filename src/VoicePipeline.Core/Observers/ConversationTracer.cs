@@ -81,6 +81,7 @@ internal sealed class ConversationTracer : IFrameObserver
             {
                 _conversation.SetTag("conversation.outcome", outcome);
                 _conversation.SetTag("conversation.turns", _turns);
+                _conversation.SetEndTime(Max(now, _conversation.StartTimeUtc).UtcDateTime);
                 _conversation.Stop();
             }
             Activity.Current = previous;
