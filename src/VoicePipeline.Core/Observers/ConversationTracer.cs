@@ -75,7 +75,8 @@ internal sealed class ConversationTracer : IFrameObserver
             var previous = Activity.Current;
             Activity.Current = null;
             var now = _timeProvider.GetUtcNow();
-            EndTurn(now, interrupted: false);
+            // The last turn ends where the bot's reply ended, if it did; otherwise (no reply, or cut off) with the session.
+            EndTurn(_turn is { BotSpoke: true } && !_botSpeaking && _botStoppedAt is { } stopped ? stopped : now, interrupted: false);
             FlushLoose(now);
             if (_conversation is not null)
             {

@@ -107,6 +107,26 @@ public sealed class ConversationTracerTests : IDisposable
     }
 
     [Fact]
+    public async Task The_last_turn_ends_when_the_bots_reply_ended_not_when_the_session_did()
+    {
+        var time = new FakeTimeProvider(s_start);
+        var id = Guid.NewGuid().ToString("N");
+        var tracer = new ConversationTracer(time, id, default);
+        var (vad, output) = (new Named("vad"), new Named("output"));
+
+        await PushAsync(tracer, vad, new UserStartedSpeakingFrame(), 1.0);
+        await PushAsync(tracer, output, new BotStartedSpeakingFrame(), 2.0);
+        await PushAsync(tracer, output, new BotStoppedSpeakingFrame(), 4.0);
+        time.SetUtcNow(s_start + TimeSpan.FromSeconds(30));
+        tracer.Complete("ended");
+
+        var conversation = _stopped.Single(a => a.OperationName == "conversation" && (string?)a.GetTagItem("conversation.id") == id);
+        var turn = _stopped.Single(a => a.OperationName == "turn" && a.ParentSpanId == conversation.SpanId);
+        Span(turn).Should().Be((1.0, 4.0));
+        Span(conversation).Should().Be((0.0, 30.0));
+    }
+
+    [Fact]
     public async Task A_task_makes_a_conversation_span_unless_tracing_is_off()
     {
         var traced = Guid.NewGuid().ToString("N");
