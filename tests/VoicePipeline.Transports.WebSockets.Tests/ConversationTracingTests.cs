@@ -6,10 +6,15 @@ using VoicePipeline.Tests.Shared;
 
 namespace VoicePipeline.Transports.WebSockets.Tests;
 
+/// <summary>The listener makes every task in the process trace: these tests run alone, never beside fake-clock tests.</summary>
+[CollectionDefinition(nameof(ConversationTracingTests), DisableParallelization = true)]
+public sealed class ConversationTracingTestsCollection;
+
 /// <summary>
 /// The spans of a real session (the voice agent on the emulator, a recording sent over the raw wire), seen by an
 /// in-process <see cref="ActivityListener"/> as OpenTelemetry's tracer would see them.
 /// </summary>
+[Collection(nameof(ConversationTracingTests))]
 public sealed class ConversationTracingTests : IDisposable
 {
     private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(120);

@@ -9,10 +9,15 @@ using VoicePipeline.Processors;
 
 namespace VoicePipeline.Core.Tests.Observers;
 
+/// <summary>The listener makes every task in the process trace: these tests run alone, never beside fake-clock tests.</summary>
+[CollectionDefinition(nameof(ConversationTracerTests), DisableParallelization = true)]
+public sealed class ConversationTracerTestsCollection;
+
 /// <summary>
 /// The conversation tracer on a scripted conversation: turns, barge-in, the service spans with the times of the pushes
 /// and the attributes of the metrics frames, each frame counted once however many links it crosses.
 /// </summary>
+[Collection(nameof(ConversationTracerTests))]
 public sealed class ConversationTracerTests : IDisposable
 {
     private static readonly DateTimeOffset s_start = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
