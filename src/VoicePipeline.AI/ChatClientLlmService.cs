@@ -1,4 +1,5 @@
 using Microsoft.Extensions.AI;
+using VoicePipeline.Frames;
 using VoicePipeline.Services;
 
 namespace VoicePipeline.AI;
@@ -12,17 +13,29 @@ namespace VoicePipeline.AI;
 public sealed class ChatClientLlmService : LlmService
 {
     private readonly IChatClient _client;
+    private readonly string? _clientModel;
 
     /// <summary>Creates the service.</summary>
     public ChatClientLlmService(IChatClient client, ChatClientLlmServiceOptions? options = null, string? name = null)
         : base(ToSettings(options), options?.SystemPrompt, name)
     {
         _client = client ?? throw new ArgumentNullException(nameof(client));
+        // Without a model of its own the service asks the client's: metrics and spans name the model that answers.
+        _clientModel = client.GetService<ChatClientMetadata>()?.DefaultModelId;
+        MetricsModel ??= _clientModel;
         MaxOwnHistoryMessages = (options ?? new ChatClientLlmServiceOptions()).MaxHistoryMessages;
     }
 
     /// <summary>Gets a copy of the conversation so far (without the system prompt).</summary>
     public IReadOnlyList<ChatMessage> History => Context.Messages;
+
+    /// <inheritdoc />
+    protected override IReadOnlyList<SettingChange> ApplySettings(LlmUpdateSettingsFrame update)
+    {
+        var changes = base.ApplySettings(update);
+        MetricsModel ??= _clientModel;
+        return changes;
+    }
 
     private static LlmSettings ToSettings(ChatClientLlmServiceOptions? options)
         => new() { Model = options?.ModelId, Temperature = options?.Temperature, MaxTokens = options?.MaxOutputTokens };

@@ -29,7 +29,7 @@ public static class AudioFile
     {
         EnsureReadable(path);
         var (exitCode, stdout, stderr) = await RunToolAsync(path, "ffprobe",
-            ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-select_streams", "a:0", path], cancellationToken).ConfigureAwait(false);
+            ["-v", "error", .. s_inputProtocols, "-print_format", "json", "-show_format", "-show_streams", "-select_streams", "a:0", ToolInput(path)], cancellationToken).ConfigureAwait(false);
         if (exitCode != 0)
             throw new AudioFormatException(path, $"not a readable audio file ({FirstLine(stderr, path)})");
         try
@@ -65,7 +65,7 @@ public static class AudioFile
         var info = await ProbeAsync(path, cancellationToken).ConfigureAwait(false);
         if (info.SampleRate <= 0 || info.Channels <= 0)
             throw new AudioFormatException(path, "has an audio stream without a sample rate or channels");
-        var process = StartTool(path, "ffmpeg", ["-nostdin", "-v", "error", "-i", path, "-map", "0:a:0", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]);
+        var process = StartTool(path, "ffmpeg", ["-nostdin", "-v", "error", .. s_inputProtocols, "-i", ToolInput(path), "-map", "0:a:0", "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]);
         return new AudioDecoder(path, info, process);
     }
 
@@ -84,9 +84,25 @@ public static class AudioFile
         return result.ToArray();
     }
 
+    /// <summary>
+    /// The protocols ffmpeg and ffprobe may open: the file itself and the output pipe, nothing a file's contents could
+    /// point them at (a playlist's http segments, an SDP's rtp streams, a concat list's URLs).
+    /// </summary>
+    private static readonly string[] s_inputProtocols = ["-protocol_whitelist", "file,pipe"];
+
+    /// <summary>
+    /// How a path is handed to ffmpeg: <c>file:</c> and the absolute path, so that no file name is ever read as an
+    /// option (<c>-i</c>), a URL (<c>http://...</c>) or a protocol (<c>concat:a|b</c>, <c>subfile:</c>).
+    /// </summary>
+    internal static string ToolInput(string path) => "file:" + Path.GetFullPath(path);
+
     internal static void EnsureReadable(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(path);
+        if (string.IsNullOrWhiteSpace(path))
+            throw new AudioFormatException("no audio file given (the file name is empty)");
+        if (path.AsSpan().IndexOfAny('\0', '\n', '\r') >= 0)
+            throw new AudioFormatException(path.ReplaceLineEndings(" ").Replace('\0', ' '), "is not a valid file name (it holds a NUL or line break)");
         if (Directory.Exists(path))
             throw new AudioFormatException(path, "is a directory, not an audio file");
         if (!File.Exists(path))
@@ -121,9 +137,14 @@ public static class AudioFile
     internal static string FirstLine(string stderr, string path)
     {
         var line = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? "no details";
-        // ffmpeg prefixes its messages with the path; keep the message only.
-        var at = line.IndexOf(path + ": ", StringComparison.Ordinal);
-        return at >= 0 ? line[(at + path.Length + 2)..] : line;
+        // ffmpeg prefixes its messages with the input it was given; keep the message only.
+        foreach (var prefix in new[] { ToolInput(path) + ": ", path + ": " })
+        {
+            var at = line.IndexOf(prefix, StringComparison.Ordinal);
+            if (at >= 0)
+                return line[(at + prefix.Length)..];
+        }
+        return line;
     }
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunToolAsync(string path, string tool, IEnumerable<string> arguments, CancellationToken cancellationToken)
@@ -154,7 +175,7 @@ public static class AudioFile
     private static async Task<double?> CountAdtsDurationAsync(string path, int sampleRate, CancellationToken cancellationToken)
     {
         var (exitCode, stdout, _) = await RunToolAsync(path, "ffprobe",
-            ["-v", "error", "-select_streams", "a:0", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", path], cancellationToken).ConfigureAwait(false);
+            ["-v", "error", .. s_inputProtocols, "-select_streams", "a:0", "-count_packets", "-show_entries", "stream=nb_read_packets", "-of", "csv=p=0", ToolInput(path)], cancellationToken).ConfigureAwait(false);
         return exitCode == 0 && long.TryParse(stdout.Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var packets)
             ? packets * 1024.0 / sampleRate // an AAC frame holds 1024 samples
             : null;

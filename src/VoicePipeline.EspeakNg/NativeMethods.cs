@@ -52,12 +52,12 @@ internal sealed unsafe class NativeMethods : IDisposable
     /// <summary><c>espeakEVENT_MSG_TERMINATED</c>.</summary>
     public const int EventMessageTerminated = 6;
 
-    private IntPtr _handle;
+    private readonly LibraryHandle _handle;
 
     /// <summary>Gets or sets the library to load (tests point it elsewhere to see a missing library reported).</summary>
     internal static string LibraryName { get; set; } = EspeakNg;
 
-    private NativeMethods(IntPtr handle)
+    private NativeMethods(LibraryHandle handle)
     {
         _handle = handle;
         Initialize = (delegate* unmanaged<int, int, byte*, int, int>)Export("espeak_Initialize");
@@ -135,29 +135,47 @@ internal sealed unsafe class NativeMethods : IDisposable
         _ = s_dependencies.Value;
         // espeak-ng's breathy variants draw noise from the C library's rand(), seeded as in a new process.
         Libc.srand(1);
-        var handle = NativeLibrary.Load(LibraryName);
+        var handle = new LibraryHandle(NativeLibrary.Load(LibraryName));
         try
         {
             return new(handle);
         }
         catch
         {
-            NativeLibrary.Free(handle); // not the library expected: an entry point is missing
+            handle.Dispose(); // not the library expected: an entry point is missing
             throw;
         }
     }
 
     /// <summary>Unloads the library; once nothing else holds it, its state is gone.</summary>
-    public void Dispose()
+    public void Dispose() => _handle.Dispose();
+
+    private IntPtr Export(string name) => NativeLibrary.GetExport(_handle.DangerousGetHandle(), name);
+}
+
+/// <summary>
+/// A copy of the library loaded with <see cref="NativeLibrary.Load(string)"/>: unloaded exactly once, by
+/// <see cref="NativeMethods.Dispose"/> or, should a synthesis be abandoned, by the handle's finalizer.
+/// </summary>
+internal sealed class LibraryHandle : Microsoft.Win32.SafeHandles.SafeHandleZeroOrMinusOneIsInvalid
+{
+    private static long s_live;
+
+    public LibraryHandle(IntPtr handle) : base(ownsHandle: true)
     {
-        if (_handle != IntPtr.Zero)
-        {
-            NativeLibrary.Free(_handle);
-            _handle = IntPtr.Zero;
-        }
+        SetHandle(handle);
+        Interlocked.Increment(ref s_live);
     }
 
-    private IntPtr Export(string name) => NativeLibrary.GetExport(_handle, name);
+    /// <summary>Gets how many loaded copies are held now (tests see every copy unloaded).</summary>
+    internal static long Live => Interlocked.Read(ref s_live);
+
+    protected override bool ReleaseHandle()
+    {
+        Interlocked.Decrement(ref s_live);
+        NativeLibrary.Free(handle);
+        return true;
+    }
 }
 
 /// <summary>The C library's random generator, which espeak-ng draws noise from.</summary>

@@ -14,9 +14,9 @@ public sealed record PocketSphinxWord(string Word, TimeSpan Start, TimeSpan End)
 /// </summary>
 public sealed class PocketSphinxDecoder : IDisposable
 {
-    private IntPtr[] _argv;
-    private IntPtr _config;
-    private IntPtr _decoder;
+    private readonly ArgumentsHandle _argv;
+    private readonly ConfigHandle? _config;
+    private readonly DecoderHandle? _decoder;
     private bool _inUtterance;
     private long _samplesBefore;      // fed in earlier utterances: the library's frame numbers keep counting across them
     private long _samplesInUtterance;
@@ -40,16 +40,17 @@ public sealed class PocketSphinxDecoder : IDisposable
         };
         foreach (var (name, value) in options.ExtraArguments)
             arguments.AddRange([name, value]);
-        _argv = arguments.Select(Marshal.StringToCoTaskMemUTF8).ToArray();
+        _argv = new ArgumentsHandle(arguments);
         try
         {
             SilenceLogging();
-            _config = NativeMethods.CmdLnParse(IntPtr.Zero, NativeMethods.PsArgs(), _argv.Length, _argv, 1);
-            if (_config == IntPtr.Zero)
+            _config = NativeMethods.CmdLnParse(IntPtr.Zero, NativeMethods.PsArgs(), _argv.Pointers.Length, _argv.Pointers, 1);
+            if (_config.IsInvalid)
                 throw new PocketSphinxException("PocketSphinx rejected its configuration: " + string.Join(' ', arguments));
             _decoder = NativeMethods.PsInit(_config);
-            if (_decoder == IntPtr.Zero)
+            if (_decoder.IsInvalid)
                 throw new PocketSphinxException("PocketSphinx could not load its models from " + options.ModelDirectory);
+            _decoder.Track();
         }
         catch (DllNotFoundException exception)
         {
@@ -69,10 +70,10 @@ public sealed class PocketSphinxDecoder : IDisposable
     /// <summary>Starts an utterance (done implicitly by <see cref="Process"/> when needed).</summary>
     public void StartUtterance()
     {
-        ObjectDisposedException.ThrowIf(_decoder == IntPtr.Zero, this);
+        var decoder = Decoder;
         if (_inUtterance)
             return;
-        Check(NativeMethods.PsStartUtt(_decoder), "start an utterance");
+        Check(NativeMethods.PsStartUtt(decoder), "start an utterance");
         _inUtterance = true;
     }
 
@@ -83,41 +84,51 @@ public sealed class PocketSphinxDecoder : IDisposable
         if (samples.IsEmpty)
             return;
         fixed (short* data = samples)
-            Check(NativeMethods.PsProcessRaw(_decoder, data, (nuint)samples.Length, 0, 0), "process audio");
+            Check(NativeMethods.PsProcessRaw(Decoder, data, (nuint)samples.Length, 0, 0), "process audio");
         _samplesInUtterance += samples.Length;
     }
 
     /// <summary>Returns the running hypothesis of the current utterance (empty when there is none).</summary>
     public string GetHypothesis()
     {
-        ObjectDisposedException.ThrowIf(_decoder == IntPtr.Zero, this);
-        return _inUtterance ? Marshal.PtrToStringUTF8(NativeMethods.PsGetHyp(_decoder, out _)) ?? string.Empty : string.Empty;
+        var decoder = Decoder;
+        return _inUtterance ? Marshal.PtrToStringUTF8(NativeMethods.PsGetHyp(decoder, out _)) ?? string.Empty : string.Empty;
     }
 
     /// <summary>Ends the utterance and returns its final text and words.</summary>
     public (string Text, IReadOnlyList<PocketSphinxWord> Words) EndUtterance()
     {
-        ObjectDisposedException.ThrowIf(_decoder == IntPtr.Zero, this);
+        var decoder = Decoder;
         if (!_inUtterance)
             return (string.Empty, []);
-        Check(NativeMethods.PsEndUtt(_decoder), "end the utterance");
+        Check(NativeMethods.PsEndUtt(decoder), "end the utterance");
         _inUtterance = false;
         var offsetFrames = (int)(_samplesBefore / 160); // 10 ms frames at 16 kHz
         _samplesBefore += _samplesInUtterance;
         _samplesInUtterance = 0;
         var words = new List<PocketSphinxWord>();
-        for (var segment = NativeMethods.PsSegIter(_decoder); segment != IntPtr.Zero; segment = NativeMethods.PsSegNext(segment))
+        var added = false;
+        decoder.DangerousAddRef(ref added); // the iterator points into the decoder: it stays alive until the walk ends
+        try
         {
-            var word = Marshal.PtrToStringUTF8(NativeMethods.PsSegWord(segment)) ?? string.Empty;
-            if (word.Length == 0 || word[0] is '<' or '[')
-                continue; // silence, sentence marks, noise
-            var paren = word.IndexOf('(', StringComparison.Ordinal);
-            if (paren > 0)
-                word = word[..paren]; // alternate pronunciation: "read(2)"
-            NativeMethods.PsSegFrames(segment, out var start, out var end);
-            start = Math.Max(0, start - offsetFrames);
-            end = Math.Max(start, end - offsetFrames);
-            words.Add(new PocketSphinxWord(word, TimeSpan.FromMilliseconds(start * 10), TimeSpan.FromMilliseconds((end + 1) * 10)));
+            for (var segment = NativeMethods.PsSegIter(decoder); segment != IntPtr.Zero; segment = NativeMethods.PsSegNext(segment))
+            {
+                var word = Marshal.PtrToStringUTF8(NativeMethods.PsSegWord(segment)) ?? string.Empty;
+                if (word.Length == 0 || word[0] is '<' or '[')
+                    continue; // silence, sentence marks, noise
+                var paren = word.IndexOf('(', StringComparison.Ordinal);
+                if (paren > 0)
+                    word = word[..paren]; // alternate pronunciation: "read(2)"
+                NativeMethods.PsSegFrames(segment, out var start, out var end);
+                start = Math.Max(0, start - offsetFrames);
+                end = Math.Max(start, end - offsetFrames);
+                words.Add(new PocketSphinxWord(word, TimeSpan.FromMilliseconds(start * 10), TimeSpan.FromMilliseconds((end + 1) * 10)));
+            }
+        }
+        finally
+        {
+            if (added)
+                decoder.DangerousRelease();
         }
         // The iterator frees itself when ps_seg_next reaches the end.
         return (string.Join(' ', words.Select(w => w.Word)), words);
@@ -126,19 +137,18 @@ public sealed class PocketSphinxDecoder : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        if (_decoder != IntPtr.Zero)
+        _decoder?.Dispose();
+        _config?.Dispose();
+        _argv.Dispose();
+    }
+
+    private DecoderHandle Decoder
+    {
+        get
         {
-            NativeMethods.PsFree(_decoder);
-            _decoder = IntPtr.Zero;
+            ObjectDisposedException.ThrowIf(_decoder is null || _decoder.IsClosed, this);
+            return _decoder;
         }
-        if (_config != IntPtr.Zero)
-        {
-            NativeMethods.CmdLnFree(_config);
-            _config = IntPtr.Zero;
-        }
-        foreach (var arg in _argv ?? [])
-            Marshal.FreeCoTaskMem(arg);
-        _argv = [];
     }
 
     // The library logs to a process-wide FILE. "-logfn" would make every decoder reopen and close it, which races

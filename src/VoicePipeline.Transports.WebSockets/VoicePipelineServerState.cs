@@ -27,6 +27,7 @@ public sealed partial class VoicePipelineServerState : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value.Validate();
         _logger = logger ?? (ILogger)NullLogger.Instance;
+        _ = ServerTelemetry.SessionsActive; // the gauge exists (reads 0) from the server's start, not its first session
     }
 
     /// <summary>Gets the options the endpoints run with.</summary>
@@ -56,6 +57,7 @@ public sealed partial class VoicePipelineServerState : IDisposable
                 return false;
             if (_sessions++ == 0)
                 _idle = NewIdle(completed: false);
+            ServerTelemetry.SessionsChanged(+1);
             return true;
         }
     }
@@ -68,6 +70,7 @@ public sealed partial class VoicePipelineServerState : IDisposable
         {
             if (--_sessions == 0)
                 idle = _idle;
+            ServerTelemetry.SessionsChanged(-1);
         }
         idle?.TrySetResult();
     }

@@ -55,6 +55,8 @@ internal static class AgentCommand
             var outputPath = result.GetValue(output);
             if (outputPath is not null && !outputPath.EndsWith(".wav", StringComparison.OrdinalIgnoreCase))
                 throw new ArgumentException($"-o: '{outputPath}' is not a .wav file");
+            if (outputPath is not null)
+                outputPath = SafeOutputFile.Check(outputPath, "-o");
             var realTime = !result.GetValue(fast);
 
             await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -122,7 +124,7 @@ internal static class AgentCommand
             aggregators.Assistant,
             printer);
         var task = new PipelineTask(pipeline, new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging });
-        task.ErrorReceived += (_, error) => Console.Error.WriteLine($"vp: {(error.Fatal ? "error" : "warning")}: {error.Message.ReplaceLineEndings(" ")}");
+        task.ErrorReceived += (_, error) => Console.Error.WriteLine($"vp: {(error.Fatal ? "error" : "warning")}: {TerminalText.CleanLine(error.Message)}");
 
         var completion = await new PipelineRunner(loggerFactory: logging).RunAsync(task, cancellationToken).ConfigureAwait(false);
         printer.Context(context);
@@ -252,7 +254,7 @@ internal static class AgentCommand
                 }
                 else
                 {
-                    output.WriteLine(text);
+                    output.WriteLine(TerminalText.Clean(text)); // what servers and tools said, never a terminal command
                 }
                 output.Flush();
             }

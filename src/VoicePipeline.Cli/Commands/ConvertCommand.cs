@@ -16,6 +16,7 @@ internal static class ConvertCommand
         var command = new Command("convert", "Convert audio to a PCM s16le WAV file.") { input, output, rate, channels };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
+            SafeOutputFile.Check(result.GetValue(output), "OUTPUT"); // before any decoding
             var decoder = await AudioFile.OpenAsync(result.GetValue(input)!, cancellationToken).ConfigureAwait(false);
             await using var _ = decoder.ConfigureAwait(false);
             var info = decoder.Info;
@@ -30,7 +31,7 @@ internal static class ConvertCommand
             if (!mono && outRate != info.SampleRate)
                 throw new ArgumentException($"--rate {outRate}: resampling keeps {info.Channels} channels only with --channels 1");
 
-            using var target = new SafeOutputFile(result.GetValue(output)!);
+            using var target = new SafeOutputFile(result.GetValue(output)!, "OUTPUT");
             using (var writer = new WavWriter(File.Create(target.TempPath), outRate, outChannels))
             {
                 var buffer = new short[8192 * info.Channels];

@@ -42,9 +42,10 @@ internal static class ServeCommand
         var baseUrl = new Option<string?>("--base-url") { Description = "The Together API base URL (or a compatible server)." };
         var apiKey = new Option<string?>("--api-key") { Description = "The API key (default: TOGETHER_API_KEY). Without one, the embedded emulator runs offline." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log progress to stderr." };
-        var command = new Command("serve", "Serve the voice agent: a browser page at /, the raw wire at /ws, Twilio's webhook at /twilio, /healthz and /readyz.")
+        var otlp = new Option<string?>("--otlp") { Description = "Export traces (conversation, turn, stt/llm/tts spans) and metrics over OTLP/HTTP to this collector, e.g. http://localhost:4318." };
+        var command = new Command("serve", "Serve the voice agent: a browser page at /, the raw wire at /ws, Twilio's webhook at /twilio, /healthz, /readyz and Prometheus /metrics.")
         {
-            host, port, maxSessions, allowedOrigins, publicUrl, gracePeriod, systemPrompt, llmModel, voice, baseUrl, apiKey, verbose,
+            host, port, maxSessions, allowedOrigins, publicUrl, gracePeriod, systemPrompt, llmModel, voice, baseUrl, apiKey, verbose, otlp,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -56,6 +57,7 @@ internal static class ServeCommand
                 throw new ArgumentException("--grace-period: seconds, 0 or more");
             if (result.GetValue(maxSessions) < 1)
                 throw new ArgumentException("--max-sessions: 1 or more");
+            var otlpEndpoint = ServeTelemetry.ParseOtlp(result.GetValue(otlp));
             await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken).ConfigureAwait(false);
             using var logging = CliLogging.Create(result.GetValue(verbose));
 
@@ -63,6 +65,7 @@ internal static class ServeCommand
             builder.Logging.ClearProviders();
             builder.Services.AddSingleton(logging);
             builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{result.GetValue(host)}:{result.GetValue(port)}"));
+            ServeTelemetry.Add(builder.Services, otlpEndpoint);
             builder.Services.AddVoicePipelineServer(o =>
             {
                 o.MaxSessions = result.GetValue(maxSessions);
@@ -85,7 +88,9 @@ internal static class ServeCommand
                 Task RunAgentAsync(WebSocketSession session, bool rtvi)
                 {
                     var conversation = new LlmContext(prompt).CreateAggregators();
-                    var taskOptions = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging };
+                    var taskOptions = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging, ConversationId = session.Id };
+                    // Traced sessions carry TTFB and usage on their spans, which come from the processors' metrics frames.
+                    taskOptions.EnableMetrics = taskOptions.EnableUsageMetrics = otlpEndpoint is not null;
                     var processors = new List<FrameProcessor>();
                     if (rtvi)
                     {
@@ -108,10 +113,11 @@ internal static class ServeCommand
                 app.MapVoicePipeline("/twilio/ws", session => RunAgentAsync(session, rtvi: false), () => new TwilioFrameSerializer());
                 app.MapTwilioConnect("/twilio", "/twilio/ws", publicAddress);
                 app.MapVoicePipelineHealth();
+                ServeTelemetry.MapMetrics(app);
 
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
                 var address = new Uri(app.Urls.First());
-                Console.WriteLine($"vp serve: listening on {address.GetLeftPart(UriPartial.Authority)}/ (page /, raw wire /ws, Pipecat clients /pipecat/ws, Twilio webhook /twilio and stream /twilio/ws, /healthz, /readyz); SIGTERM or Ctrl+C drains for up to {grace.ToString(CultureInfo.InvariantCulture)} s");
+                Console.WriteLine($"vp serve: listening on {address.GetLeftPart(UriPartial.Authority)}/ (page /, raw wire /ws, Pipecat clients /pipecat/ws, Twilio webhook /twilio and stream /twilio/ws, /healthz, /readyz, /metrics); SIGTERM or Ctrl+C drains for up to {grace.ToString(CultureInfo.InvariantCulture)} s");
                 // Ctrl+C and SIGTERM stop the host (its console lifetime), which drains the sessions before it stops.
                 await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             }

@@ -110,7 +110,7 @@ internal static class SpeakCommand
             else
             {
                 foreach (var m in models)
-                    Console.WriteLine($"{m.Model}: {string.Join(", ", m.Voices.Select(v => v.Id))}");
+                    Console.WriteLine(TerminalText.CleanLine($"{m.Model}: {string.Join(", ", m.Voices.Select(v => v.Id))}"));
             }
             return CliErrors.Ok;
         }));

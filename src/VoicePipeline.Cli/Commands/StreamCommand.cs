@@ -48,7 +48,7 @@ internal static class StreamCommand
                 }),
                 printer);
             var task = new PipelineTask(pipeline, new PipelineTaskOptions { AudioInSampleRate = 16_000, LoggerFactory = logging });
-            task.ErrorReceived += (_, error) => Console.Error.WriteLine($"vp: {(error.Fatal ? "error" : "warning")}: {error.Message.ReplaceLineEndings(" ")}");
+            task.ErrorReceived += (_, error) => Console.Error.WriteLine($"vp: {(error.Fatal ? "error" : "warning")}: {TerminalText.CleanLine(error.Message)}");
 
             var completion = await new PipelineRunner(loggerFactory: logging).RunAsync(task, cancellationToken).ConfigureAwait(false);
             if (task.FatalError is not null)

@@ -38,6 +38,8 @@ internal static class TranscribeCommand
         {
             var source = result.GetValue(input)!;
             var chosen = result.GetValue(format)!;
+            if (result.GetValue(output) is { } outputPath)
+                SafeOutputFile.Check(outputPath, "-o"); // before the upload, not after it
             if (!TogetherTranscriptionClient.IsUrl(source))
                 await TogetherTranscriptionClient.CheckFileAsync(source, cancellationToken); // bad input fails before anything starts
             var request = new TranscriptionRequest
@@ -91,7 +93,8 @@ internal static class TranscribeCommand
             }
             else
             {
-                Console.Out.Write(text);
+                // JSON escapes control characters itself; text, SRT and VTT from the server are cleaned for the terminal.
+                Console.Out.Write(chosen is "json" or "verbose_json" ? text : TerminalText.Clean(text));
             }
             return CliErrors.Ok;
         }));

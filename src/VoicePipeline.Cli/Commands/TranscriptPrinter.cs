@@ -1,4 +1,5 @@
 using System.Text.Json;
+using VoicePipeline.Cli.Infrastructure;
 using VoicePipeline.Frames;
 using VoicePipeline.Processors;
 
@@ -22,7 +23,7 @@ internal sealed class TranscriptPrinter(TextWriter output, bool json, bool inter
                 WriteJson("interim", interim.Text, interim.AudioStart, interim.AudioEnd, interim.Language);
                 break;
             case InterimTranscriptionFrame interim when interactive:
-                output.Write("\r\u001b[2K" + interim.Text);
+                output.Write("\r\u001b[2K" + TerminalText.CleanLine(interim.Text));
                 output.Flush();
                 _interimShown = true;
                 break;
@@ -34,7 +35,7 @@ internal sealed class TranscriptPrinter(TextWriter output, bool json, bool inter
                 }
                 else
                 {
-                    output.WriteLine((_interimShown ? "\r\u001b[2K" : "") + final.Text);
+                    output.WriteLine((_interimShown ? "\r\u001b[2K" : "") + TerminalText.CleanLine(final.Text));
                     output.Flush();
                     _interimShown = false;
                 }

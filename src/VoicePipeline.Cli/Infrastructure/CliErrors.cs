@@ -50,7 +50,7 @@ internal static class CliErrors
     /// <summary>Writes "vp: message" on stderr and returns <paramref name="exitCode"/>.</summary>
     public static int Report(string message, int exitCode)
     {
-        Console.Error.WriteLine("vp: " + message.ReplaceLineEndings(" "));
+        Console.Error.WriteLine("vp: " + TerminalText.CleanLine(message)); // messages may quote a server
         return exitCode;
     }
 }

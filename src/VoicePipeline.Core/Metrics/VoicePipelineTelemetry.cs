@@ -1,14 +1,27 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace VoicePipeline.Metrics;
 
-/// <summary>The <see cref="System.Diagnostics.Metrics"/> instruments every processor records into.</summary>
+/// <summary>
+/// The <see cref="System.Diagnostics.Metrics"/> instruments every processor records into, and the
+/// <see cref="System.Diagnostics.ActivitySource"/> of the conversation, turn and service spans.
+/// </summary>
 public static class VoicePipelineTelemetry
 {
     /// <summary>The name of the meter; subscribe to it with a MeterListener or OpenTelemetry.</summary>
     public const string MeterName = "VoicePipeline";
 
+    /// <summary>
+    /// The name of the activity source: a span per conversation (pipeline task), per turn (user speech to the end of
+    /// the bot's reply) and per service call (<c>stt</c>, <c>llm</c>, <c>tts</c>) with Pipecat's attribute names.
+    /// Spans are made only while an <see cref="ActivityListener"/> (OpenTelemetry's tracer) listens to this source.
+    /// </summary>
+    public const string ActivitySourceName = "VoicePipeline";
+
     private static readonly Meter s_meter = new(MeterName);
+
+    internal static readonly ActivitySource ActivitySource = new(ActivitySourceName);
 
     internal static readonly Histogram<double> Ttfb = s_meter.CreateHistogram<double>("voicepipeline.ttfb", "s", "Time to first byte of a service's answer.");
     internal static readonly Histogram<double> ProcessingTime = s_meter.CreateHistogram<double>("voicepipeline.processing_time", "s", "Time spent processing one unit of work.");

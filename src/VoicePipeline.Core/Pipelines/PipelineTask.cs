@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VoicePipeline.Frames;
+using VoicePipeline.Metrics;
 using VoicePipeline.Observers;
 using VoicePipeline.Processors;
 
@@ -128,9 +130,15 @@ public sealed partial class PipelineTask : IAsyncDisposable
         if (Interlocked.Exchange(ref _runs, 1) != 0)
             throw new InvalidOperationException("A pipeline task runs once.");
 
-        var observers = _options.Observers.Count > 0
-            ? new ObserverHub(_options.Observers, _options.ObserverQueueCapacity, _options.TimeProvider, _logger)
+        // Spans only while someone listens: without a listener the task makes no tracer and allocates nothing for it.
+        var tracer = _options.EnableTracing && VoicePipelineTelemetry.ActivitySource.HasListeners()
+            ? new ConversationTracer(_options.TimeProvider, _options.ConversationId, RecordedParent())
             : null;
+        IEnumerable<IFrameObserver> observerList = tracer is null ? _options.Observers : [.. _options.Observers, tracer];
+        var observers = _options.Observers.Count > 0 || tracer is not null
+            ? new ObserverHub(observerList, _options.ObserverQueueCapacity, _options.TimeProvider, _logger)
+            : null;
+        var outcome = "failed";
         var setup = new FrameProcessorSetup
         {
             TimeProvider = _options.TimeProvider,
@@ -162,6 +170,7 @@ public sealed partial class PipelineTask : IAsyncDisposable
             completion = await WaitForFinishAsync(cancellationToken).ConfigureAwait(false);
             await pumpStop.CancelAsync().ConfigureAwait(false);
             await pump.ConfigureAwait(false);
+            outcome = completion switch { PipelineCompletion.Ended => "ended", PipelineCompletion.Cancelled => "cancelled", _ => "abandoned" };
         }
         finally
         {
@@ -174,11 +183,19 @@ public sealed partial class PipelineTask : IAsyncDisposable
                 if (observers.Dropped > 0)
                     Log.ObserverEventsDropped(_logger, observers.Dropped);
             }
+            tracer?.Complete(outcome);
         }
 
         Log.Finished(_logger, completion);
         return completion;
     }
+
+    /// <summary>
+    /// The span the conversation continues, if one is being recorded (a traced request that started the session). An
+    /// unrecorded one (ASP.NET Core's request activity when nobody samples it) would make a parent-based sampler drop
+    /// the whole conversation: then the conversation is a trace of its own.
+    /// </summary>
+    private static ActivityContext RecordedParent() => Activity.Current is { Recorded: true } current ? current.Context : default;
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()

@@ -36,6 +36,18 @@ public sealed class PipelineTaskOptions
     /// <summary>Gets or sets whether processors push usage <see cref="MetricsFrame"/>s.</summary>
     public bool EnableUsageMetrics { get; set; }
 
+    /// <summary>
+    /// Gets or sets whether the task makes conversation, turn and service spans on
+    /// <see cref="Metrics.VoicePipelineTelemetry.ActivitySourceName"/> while a listener (OpenTelemetry) listens to it;
+    /// without a listener nothing is made either way. The TTFB and usage attributes (characters, tokens) come from the
+    /// processors' <see cref="MetricsFrame"/>s, as in Pipecat: turn on <see cref="EnableMetrics"/> and
+    /// <see cref="EnableUsageMetrics"/> for them.
+    /// </summary>
+    public bool EnableTracing { get; set; } = true;
+
+    /// <summary>Gets or sets the id of the conversation span (<c>conversation.id</c>); a new GUID when null.</summary>
+    public string? ConversationId { get; set; }
+
     /// <summary>Gets or sets the clock of the whole pipeline.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

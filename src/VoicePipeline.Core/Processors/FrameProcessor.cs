@@ -76,6 +76,9 @@ public abstract class FrameProcessor : IAsyncDisposable
     /// <summary>Gets or sets the model name reported with this processor's metrics.</summary>
     protected string? MetricsModel { get; set; }
 
+    /// <summary>Gets the model the processor reports now, for the tracing observer (read from another thread).</summary>
+    internal string? CurrentModel => MetricsModel;
+
     /// <summary>Links <paramref name="next"/> after this processor: downstream pushes go to it, its upstream pushes come here.</summary>
     /// <returns><paramref name="next"/>, so links can be chained.</returns>
     public FrameProcessor Link(FrameProcessor next)
