@@ -36,6 +36,9 @@ public sealed class LlmAssistantAggregator : FrameProcessor
     /// <summary>Gets the conversation.</summary>
     public LlmContext Context => _context;
 
+    /// <summary>Told when a reply is over (its last response ended after its audio played, or it was interrupted).</summary>
+    internal event Action? ReplyFinished;
+
     /// <summary>Gets or sets the user aggregator of the pair, told when a reply ended without a word played.</summary>
     internal LlmUserAggregator? User { get; set; }
 
@@ -72,11 +75,13 @@ public sealed class LlmAssistantAggregator : FrameProcessor
             case LlmFullResponseStartFrame:
                 Flush(interrupted: false);
                 break;
-            case LlmFullResponseEndFrame:
+            case LlmFullResponseEndFrame end:
                 var recorded = Flush(interrupted: false);
-                if (!recorded && !_functionCallsPending)
+                if (!recorded && !_functionCallsPending && !end.FunctionCallsFollow)
                     User?.OnReplyEndedSilently();
                 _functionCallsPending = false;
+                if (!end.FunctionCallsFollow)
+                    ReplyFinished?.Invoke();
                 break;
             case FunctionCallsStartedFrame when direction == FrameDirection.Downstream:
                 _functionCallsPending = true;
@@ -84,6 +89,7 @@ public sealed class LlmAssistantAggregator : FrameProcessor
             case InterruptionFrame:
                 Flush(interrupted: true);
                 _functionCallsPending = false;
+                ReplyFinished?.Invoke();
                 break;
         }
     }

@@ -76,6 +76,51 @@ public class AgentCommandTests
         result.StdoutLines[1].Should().StartWith("bot: You said");
     }
 
+    [Fact]
+    public async Task Fast_mode_gives_the_same_turns_as_real_time_one_reply_each()
+    {
+        string[] sentences = ["What is two plus three?", "Tell me about the weather please.", "Where is the nearest station?"];
+        var parts = new List<short[]>();
+        foreach (var sentence in sentences)
+        {
+            parts.Add(TestAudio.Speak(sentence));
+            parts.Add(TestAudio.Silence(3.5)); // room for the reply in real time
+        }
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat([.. parts]), Rate);
+        var output = TestAudio.TempPath(".wav");
+
+        var fast = await CliRunner.RunAsync("agent", input, "--fast", "--json", "-o", output);
+        var live = await CliRunner.RunAsync("agent", input, "--json");
+
+        fast.ExitCode.Should().Be(0, fast.Stderr);
+        live.ExitCode.Should().Be(0, live.Stderr);
+        var fastLines = fast.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var liveLines = live.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        string[] expected = ["user", "bot", "user", "bot", "user", "bot", "context"];
+        fastLines.Select(l => l.GetProperty("type").GetString()).Should().Equal(expected, "one user line per sentence and one reply per turn: " + fast.Stdout);
+        liveLines.Select(l => l.GetProperty("type").GetString()).Should().Equal(expected, live.Stdout);
+        var fastUsers = fastLines.Where(l => l.GetProperty("type").GetString() == "user").ToList();
+        var liveUsers = liveLines.Where(l => l.GetProperty("type").GetString() == "user").ToList();
+        fastUsers.Select(u => u.GetProperty("text").GetString()).Should().Equal(liveUsers.Select(u => u.GetProperty("text").GetString()), "the same turns, only faster");
+        fastUsers.Should().OnlyContain(u => u.GetProperty("text").GetString()!.Length > 0);
+        for (var i = 0; i < fastUsers.Count; i++)
+        {
+            fastUsers[i].GetProperty("start").GetDouble().Should().BeApproximately(liveUsers[i].GetProperty("start").GetDouble(), 0.05, "the same speech");
+            fastUsers[i].GetProperty("end").GetDouble().Should().BeApproximately(liveUsers[i].GetProperty("end").GetDouble(), 0.05, "the same speech");
+        }
+        fastLines.Where(l => l.GetProperty("type").GetString() == "bot").Should().OnlyContain(
+            b => !b.GetProperty("interrupted").GetBoolean() && b.GetProperty("text").GetString()!.StartsWith("You said", StringComparison.Ordinal),
+            "no reply is cut by the next sentence arriving early");
+
+        // The bot's speech on the input's timeline: each reply after its question, before the next one begins.
+        var written = TestAudio.Decode(output);
+        var inputSeconds = parts.Sum(p => p.Length) / (double)Rate;
+        (written.Length / (double)Rate).Should().BeApproximately(inputSeconds, inputSeconds * 0.15);
+        var firstQuestionEnd = parts[0].Length;
+        Pcm.Rms(written.AsSpan(0, firstQuestionEnd)).Should().BeLessThan(0.0015, "the bot is silent while the user asks");
+        Pcm.Rms(written.AsSpan(firstQuestionEnd, parts[1].Length)).Should().BeGreaterThan(0.01, "the first reply follows its question");
+    }
+
     [Theory]
     [InlineData("--llm-base-url", "not a url")]
     [InlineData("--stop-secs", "-3")]
