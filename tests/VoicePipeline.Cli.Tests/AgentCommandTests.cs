@@ -121,6 +121,34 @@ public class AgentCommandTests
         Pcm.Rms(written.AsSpan(firstQuestionEnd, parts[1].Length)).Should().BeGreaterThan(0.01, "the first reply follows its question");
     }
 
+    [Fact]
+    public async Task A_spoken_request_calls_a_tool_of_an_mcp_server_and_the_bot_answers_from_its_result()
+    {
+        var server = Path.Combine(AppContext.BaseDirectory.Replace("VoicePipeline.Cli.Tests", "VoicePipeline.McpTestServer", StringComparison.Ordinal), "VoicePipeline.McpTestServer.dll");
+        File.Exists(server).Should().BeTrue(server);
+        // PocketSphinx hears "what is the weather like ..." in this espeak-ng question; the server has a tool named "weather".
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat(TestAudio.Speak("What is the weather like today?"), TestAudio.Silence(2)), Rate);
+
+        var result = await CliRunner.RunAsync("agent", input, "--fast", "--json", "--mcp", $"dotnet \"{server}\"");
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        var lines = result.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        lines.Select(l => l.GetProperty("type").GetString()).Should().Equal(["user", "function_call", "function_result", "bot", "context"], result.Stdout);
+        lines[0].GetProperty("text").GetString().Should().Contain("weather");
+        lines[1].GetProperty("name").GetString().Should().Be("weather");
+        lines[1].GetProperty("arguments").ValueKind.Should().Be(JsonValueKind.Object);
+        lines[2].GetProperty("name").GetString().Should().Be("weather");
+        lines[2].GetProperty("result").GetRawText().Should().Contain("sunny and 21 degrees", "the MCP server's answer");
+        lines[3].GetProperty("text").GetString().Should().StartWith("weather returned").And.Contain("sunny and 21", "the reply speaks the result");
+        lines[3].GetProperty("interrupted").GetBoolean().Should().BeFalse();
+
+        var messages = lines[^1].GetProperty("messages").EnumerateArray().ToList();
+        messages.Select(m => m.GetProperty("role").GetString()).Should().Equal("system", "user", "assistant", "tool", "assistant");
+        messages[2].GetProperty("tool_calls").EnumerateArray().Single().GetProperty("name").GetString().Should().Be("weather");
+        messages[3].GetProperty("name").GetString().Should().Be("weather");
+        messages[4].GetProperty("content").GetString().Should().Be(lines[3].GetProperty("text").GetString(), "the context records what was played out");
+    }
+
     [Theory]
     [InlineData("--llm-base-url", "not a url")]
     [InlineData("--stop-secs", "-3")]
