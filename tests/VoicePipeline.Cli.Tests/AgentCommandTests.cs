@@ -84,7 +84,7 @@ public class AgentCommandTests
         foreach (var sentence in sentences)
         {
             parts.Add(TestAudio.Speak(sentence));
-            parts.Add(TestAudio.Silence(3.5)); // room for the reply in real time
+            parts.Add(TestAudio.Silence(5)); // room for the reply in real time, even with a slow STT on a busy machine
         }
         var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat([.. parts]), Rate);
         var output = TestAudio.TempPath(".wav");
