@@ -14,6 +14,8 @@ namespace VoicePipeline.AI;
 /// passed), or when its reply is over: the last response (after any function calls) ended once its audio was played
 /// out, or the reply was interrupted. <see cref="TurnPacerOptions.MaxHold"/> bounds the wait, so an answer that never
 /// comes cannot stall the input.</para>
+/// <para>So a reply is never cut by the next speech: where a live user would have spoken over a long reply, the paced
+/// run lets it finish (and a recording of the bot on the input's timeline runs that much longer).</para>
 /// <para>The input skips waiting, not events: everything downstream (audio, speaking frames, the end) is held and then
 /// released in order, so the frames after the pacer see the same sequence as in real time; frames going upstream,
 /// and a <see cref="CancelFrame"/>, always pass at once.</para>
