@@ -21,6 +21,7 @@ public sealed class LlmAssistantAggregator : FrameProcessor
     private readonly StringBuilder _generated = new();
     private bool _sawSpokenText;
     private bool _functionCallsPending;
+    private bool _replyOpen;
 
     /// <summary>Creates the aggregator of <paramref name="context"/>; <see cref="LlmContext.CreateAggregators"/> makes it with its user partner.</summary>
     public LlmAssistantAggregator(LlmContext context, LlmAssistantAggregatorOptions? options = null, string? name = null)
@@ -35,6 +36,9 @@ public sealed class LlmAssistantAggregator : FrameProcessor
 
     /// <summary>Gets the conversation.</summary>
     public LlmContext Context => _context;
+
+    /// <summary>Told when a reply is over: its last response ended (after its audio played), or it was interrupted under way.</summary>
+    internal event Action? ReplyFinished;
 
     /// <summary>Gets or sets the user aggregator of the pair, told when a reply ended without a word played.</summary>
     internal LlmUserAggregator? User { get; set; }
@@ -71,12 +75,16 @@ public sealed class LlmAssistantAggregator : FrameProcessor
                 break;
             case LlmFullResponseStartFrame:
                 Flush(interrupted: false);
+                _replyOpen = true;
                 break;
-            case LlmFullResponseEndFrame:
+            case LlmFullResponseEndFrame end:
                 var recorded = Flush(interrupted: false);
-                if (!recorded && !_functionCallsPending)
+                if (!recorded && !_functionCallsPending && !end.FunctionCallsFollow)
                     User?.OnReplyEndedSilently();
                 _functionCallsPending = false;
+                _replyOpen = end.FunctionCallsFollow;
+                if (!end.FunctionCallsFollow)
+                    ReplyFinished?.Invoke();
                 break;
             case FunctionCallsStartedFrame when direction == FrameDirection.Downstream:
                 _functionCallsPending = true;
@@ -84,6 +92,12 @@ public sealed class LlmAssistantAggregator : FrameProcessor
             case InterruptionFrame:
                 Flush(interrupted: true);
                 _functionCallsPending = false;
+                if (_replyOpen)
+                {
+                    // Only a reply under way ends here: the interruption that opened a turn is not that turn's answer.
+                    _replyOpen = false;
+                    ReplyFinished?.Invoke();
+                }
                 break;
         }
     }

@@ -207,4 +207,13 @@ public sealed class LlmContext
 /// <summary>The two aggregators that keep one <see cref="LlmContext"/>.</summary>
 /// <param name="User">Before the LLM: makes user turns out of transcripts and runs the LLM once per turn.</param>
 /// <param name="Assistant">After the output transport: records what the user heard of each reply, and the function calls.</param>
-public sealed record LlmContextAggregatorPair(LlmUserAggregator User, LlmAssistantAggregator Assistant);
+public sealed record LlmContextAggregatorPair(LlmUserAggregator User, LlmAssistantAggregator Assistant)
+{
+    /// <summary>
+    /// Creates a <see cref="TurnPacer"/> for this pair, to place right after the VAD when the input comes faster than
+    /// real time: after each end of speech it holds the input until the pair says the turn is settled.
+    /// </summary>
+    /// <param name="options">The pacer's settings, or null for the defaults.</param>
+    /// <param name="name">A name for logs.</param>
+    public TurnPacer CreateTurnPacer(TurnPacerOptions? options = null, string? name = null) => new(User, Assistant, options, name);
+}

@@ -221,7 +221,8 @@ public abstract partial class LlmService : FrameProcessor
                 }
             }
             await StopProcessingMetricsAsync(cancellationToken).ConfigureAwait(false);
-            await PushFrameAsync(new LlmFullResponseEndFrame(), FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
+            calls.RemoveAll(c => answered.Contains(c.CallId));
+            await PushFrameAsync(new LlmFullResponseEndFrame { FunctionCallsFollow = allowTools && calls.Count > 0 }, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -235,7 +236,6 @@ public abstract partial class LlmService : FrameProcessor
             if (answer.Length > 0 && ReferenceEquals(context, _ownContext))
                 AddOwn(new ChatMessage(ChatRole.Assistant, answer.ToString()));
         }
-        calls.RemoveAll(c => answered.Contains(c.CallId));
         return calls;
     }
 

@@ -54,6 +54,9 @@ public sealed class LlmUserAggregator : FrameProcessor
     /// <summary>Gets the conversation.</summary>
     public LlmContext Context => _context;
 
+    /// <summary>Told when a turn closed (under the turn's lock): true when the LLM was asked to answer it, false for no reply.</summary>
+    internal event Action<bool>? TurnClosed;
+
     /// <summary>Gets whether the bot is speaking, as the output transport last said.</summary>
     public bool BotSpeaking => Volatile.Read(ref _botSpeaking);
 
@@ -261,11 +264,17 @@ public sealed class LlmUserAggregator : FrameProcessor
         _speechText = string.Empty;
         var text = string.Join(' ', finals);
         if (text.Length == 0)
+        {
+            TurnClosed?.Invoke(false);
             return; // an empty turn gets no reply
+        }
         if (deferred)
         {
             if (!ShouldInterrupt(text))
+            {
+                TurnClosed?.Invoke(false);
                 return; // a backchannel while the bot spoke ("uh-huh"): no turn
+            }
             await InterruptAsync().ConfigureAwait(false);
         }
 
@@ -273,6 +282,7 @@ public sealed class LlmUserAggregator : FrameProcessor
         _context.AddMessage(message);
         _lastTurn = new OpenTurn(message, finals, start);
         TurnEnded?.Invoke(this, new UserTurnEventArgs(text, start, end));
+        TurnClosed?.Invoke(true);
         await PushFrameAsync(new LlmContextFrame(_context), FrameDirection.Downstream, CancellationToken.None).ConfigureAwait(false);
     }
 

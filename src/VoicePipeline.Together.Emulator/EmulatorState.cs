@@ -1,3 +1,4 @@
+using VoicePipeline.Together.Emulator.Chat;
 using VoicePipeline.Together.Emulator.Realtime;
 using VoicePipeline.Together.Emulator.Speech;
 using VoicePipeline.Together.Emulator.Transcriptions;
@@ -11,6 +12,22 @@ internal sealed class EmulatorState
     private readonly List<RealtimeSessionLog> _realtime = [];
     private readonly List<TranscriptionRequestLog> _transcriptions = [];
     private readonly List<SpeechRequestLog> _speech = [];
+    private readonly List<ChatRequestLog> _chat = [];
+
+    public IReadOnlyList<ChatRequestLog> ChatRequests
+    {
+        get
+        {
+            lock (_gate)
+                return _chat.ToArray();
+        }
+    }
+
+    public void AddChatRequest(ChatRequestLog log)
+    {
+        lock (_gate)
+            _chat.Add(log);
+    }
 
     public IReadOnlyList<SpeechRequestLog> SpeechRequests
     {

@@ -47,6 +47,9 @@ public sealed class TogetherEmulator : IAsyncDisposable
     /// <summary>Gets every speech synthesis asked for so far (REST, SSE, and each WebSocket commit), in order.</summary>
     public IReadOnlyList<SpeechRequestLog> SpeechRequests => _state.SpeechRequests;
 
+    /// <summary>Gets every chat completion answered so far, in order, with the emulator's own time to answer it.</summary>
+    public IReadOnlyList<ChatRequestLog> ChatRequests => _state.ChatRequests;
+
     /// <summary>
     /// Synthesizes <paramref name="text"/> exactly as the speech endpoints would: the PCM s16le mono bytes that a REST
     /// <c>raw</c>/<c>pcm_s16le</c> body, the SSE stream or the WebSocket carry for the same model, voice, speed and rate.
@@ -98,7 +101,7 @@ public sealed class TogetherEmulator : IAsyncDisposable
         v1.MapRealtimeTranscription(options, state);
         v1.MapTranscriptions(options, state);
         v1.MapSpeech(options, state);
-        v1.MapChatCompletions(options);
+        v1.MapChatCompletions(options, state);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new TogetherEmulator(app, options, new Uri(address.TrimEnd('/') + "/v1"), state);

@@ -1,4 +1,12 @@
+using System.ComponentModel;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using ModelContextProtocol.Server;
 using VoicePipeline.AI.Tests.Support;
 using VoicePipeline.Frames;
 using VoicePipeline.Pipelines;
@@ -136,7 +144,7 @@ public sealed class FunctionCallTests : IAsyncLifetime
         var server = Path.Combine(AppContext.BaseDirectory.Replace("VoicePipeline.AI.Tests", "VoicePipeline.McpTestServer", StringComparison.Ordinal), "VoicePipeline.McpTestServer.dll");
         File.Exists(server).Should().BeTrue(server);
         await using var mcp = await McpTools.ConnectCommandLineAsync($"dotnet \"{server}\"");
-        mcp.Tools.Select(t => t.Name).Should().BeEquivalentTo("add", "get_weather", "broken");
+        mcp.Tools.Select(t => t.Name).Should().BeEquivalentTo("add", "get_weather", "weather", "broken");
         var context = new LlmContext(tools: mcp.Tools);
 
         await using var harness = await TurnAsync(Agent(context), "add 19 and 23");
@@ -147,6 +155,58 @@ public sealed class FunctionCallTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tools_of_an_http_mcp_server_are_listed_and_called_through_the_llm_service()
+    {
+        // A real MCP server over streamable HTTP (the SDK's ASP.NET Core transport) on a loopback port.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddMcpServer().WithHttpTransport().WithTools<HttpTools>();
+        await using var app = builder.Build();
+        app.MapMcp("/mcp");
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+
+        await using (var mcp = await McpTools.ConnectHttpAsync(new Uri(address + "/mcp")))
+        {
+            mcp.Tools.Select(t => t.Name).Should().BeEquivalentTo("multiply", "shout");
+            mcp.Tools.Single(t => t.Name == "multiply").Description.Should().Be("Multiplies two integers.");
+            var context = new LlmContext(tools: mcp.Tools);
+
+            await using var harness = await TurnAsync(Agent(context), "multiply 6 and 7");
+            await harness.EndAsync();
+
+            var result = harness.Downstream.OfType<FunctionCallResultFrame>().Should().ContainSingle().Subject;
+            result.FunctionName.Should().Be("multiply");
+            result.Exception.Should().BeNull();
+            context.Messages.Select(m => m.Role.Value).Should().Equal("user", "assistant", "tool", "assistant");
+            Describe(context.Messages[1]).Should().Be("assistant: call multiply(a=6,b=7)");
+            context.Messages[^1].Text.Should().StartWith("multiply returned").And.Contain("42");
+            HttpTools.Calls.Should().Be(1, "the server ran the call");
+        }
+        await app.StopAsync();
+    }
+
+    [Fact]
     public void Command_lines_split_like_a_shell()
         => McpTools.SplitCommandLine("dotnet \"my server.dll\" --name 'a b' c\\ d").Should().Equal("dotnet", "my server.dll", "--name", "a b", "c d");
+}
+
+/// <summary>The tools of the in-process HTTP MCP server.</summary>
+[McpServerToolType]
+public sealed class HttpTools
+{
+    private static int s_calls;
+
+    public static int Calls => Volatile.Read(ref s_calls);
+
+    [McpServerTool(Name = "multiply"), Description("Multiplies two integers.")]
+    public static int Multiply(int a, int b)
+    {
+        Interlocked.Increment(ref s_calls);
+        return a * b;
+    }
+
+    [McpServerTool(Name = "shout"), Description("Repeats a text in capitals.")]
+    public static string Shout(string text) => text.ToUpperInvariant();
 }

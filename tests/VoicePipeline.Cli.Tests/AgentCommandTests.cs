@@ -76,6 +76,79 @@ public class AgentCommandTests
         result.StdoutLines[1].Should().StartWith("bot: You said");
     }
 
+    [Fact]
+    public async Task Fast_mode_gives_the_same_turns_as_real_time_one_reply_each()
+    {
+        string[] sentences = ["What is two plus three?", "Tell me about the weather please.", "Where is the nearest station?"];
+        var parts = new List<short[]>();
+        foreach (var sentence in sentences)
+        {
+            parts.Add(TestAudio.Speak(sentence));
+            parts.Add(TestAudio.Silence(5)); // room for the reply in real time, even with a slow STT on a busy machine
+        }
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat([.. parts]), Rate);
+        var output = TestAudio.TempPath(".wav");
+
+        var fast = await CliRunner.RunAsync("agent", input, "--fast", "--json", "-o", output);
+        var live = await CliRunner.RunAsync("agent", input, "--json");
+
+        fast.ExitCode.Should().Be(0, fast.Stderr);
+        live.ExitCode.Should().Be(0, live.Stderr);
+        var fastLines = fast.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var liveLines = live.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        string[] expected = ["user", "bot", "user", "bot", "user", "bot", "context"];
+        fastLines.Select(l => l.GetProperty("type").GetString()).Should().Equal(expected, "one user line per sentence and one reply per turn: " + fast.Stdout);
+        liveLines.Select(l => l.GetProperty("type").GetString()).Should().Equal(expected, live.Stdout);
+        var fastUsers = fastLines.Where(l => l.GetProperty("type").GetString() == "user").ToList();
+        var liveUsers = liveLines.Where(l => l.GetProperty("type").GetString() == "user").ToList();
+        fastUsers.Select(u => u.GetProperty("text").GetString()).Should().Equal(liveUsers.Select(u => u.GetProperty("text").GetString()), "the same turns, only faster");
+        fastUsers.Should().OnlyContain(u => u.GetProperty("text").GetString()!.Length > 0);
+        for (var i = 0; i < fastUsers.Count; i++)
+        {
+            fastUsers[i].GetProperty("start").GetDouble().Should().BeApproximately(liveUsers[i].GetProperty("start").GetDouble(), 0.05, "the same speech");
+            fastUsers[i].GetProperty("end").GetDouble().Should().BeApproximately(liveUsers[i].GetProperty("end").GetDouble(), 0.05, "the same speech");
+        }
+        fastLines.Where(l => l.GetProperty("type").GetString() == "bot").Should().OnlyContain(
+            b => !b.GetProperty("interrupted").GetBoolean() && b.GetProperty("text").GetString()!.StartsWith("You said", StringComparison.Ordinal),
+            "no reply is cut by the next sentence arriving early");
+
+        // The bot's speech on the input's timeline: each reply after its question, before the next one begins.
+        var written = TestAudio.Decode(output);
+        var inputSeconds = parts.Sum(p => p.Length) / (double)Rate;
+        (written.Length / (double)Rate).Should().BeApproximately(inputSeconds, inputSeconds * 0.15);
+        var firstQuestionEnd = parts[0].Length;
+        Pcm.Rms(written.AsSpan(0, firstQuestionEnd)).Should().BeLessThan(0.0015, "the bot is silent while the user asks");
+        Pcm.Rms(written.AsSpan(firstQuestionEnd, parts[1].Length)).Should().BeGreaterThan(0.01, "the first reply follows its question");
+    }
+
+    [Fact]
+    public async Task A_spoken_request_calls_a_tool_of_an_mcp_server_and_the_bot_answers_from_its_result()
+    {
+        var server = Path.Combine(AppContext.BaseDirectory.Replace("VoicePipeline.Cli.Tests", "VoicePipeline.McpTestServer", StringComparison.Ordinal), "VoicePipeline.McpTestServer.dll");
+        File.Exists(server).Should().BeTrue(server);
+        // PocketSphinx hears "what is the weather like ..." in this espeak-ng question; the server has a tool named "weather".
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat(TestAudio.Speak("What is the weather like today?"), TestAudio.Silence(2)), Rate);
+
+        var result = await CliRunner.RunAsync("agent", input, "--fast", "--json", "--mcp", $"dotnet \"{server}\"");
+
+        result.ExitCode.Should().Be(0, result.Stderr);
+        var lines = result.StdoutLines.Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        lines.Select(l => l.GetProperty("type").GetString()).Should().Equal(["user", "function_call", "function_result", "bot", "context"], result.Stdout);
+        lines[0].GetProperty("text").GetString().Should().Contain("weather");
+        lines[1].GetProperty("name").GetString().Should().Be("weather");
+        lines[1].GetProperty("arguments").ValueKind.Should().Be(JsonValueKind.Object);
+        lines[2].GetProperty("name").GetString().Should().Be("weather");
+        lines[2].GetProperty("result").GetRawText().Should().Contain("sunny and 21 degrees", "the MCP server's answer");
+        lines[3].GetProperty("text").GetString().Should().StartWith("weather returned").And.Contain("sunny and 21", "the reply speaks the result");
+        lines[3].GetProperty("interrupted").GetBoolean().Should().BeFalse();
+
+        var messages = lines[^1].GetProperty("messages").EnumerateArray().ToList();
+        messages.Select(m => m.GetProperty("role").GetString()).Should().Equal("system", "user", "assistant", "tool", "assistant");
+        messages[2].GetProperty("tool_calls").EnumerateArray().Single().GetProperty("name").GetString().Should().Be("weather");
+        messages[3].GetProperty("name").GetString().Should().Be("weather");
+        messages[4].GetProperty("content").GetString().Should().Be(lines[3].GetProperty("text").GetString(), "the context records what was played out");
+    }
+
     [Theory]
     [InlineData("--llm-base-url", "not a url")]
     [InlineData("--stop-secs", "-3")]

@@ -21,6 +21,9 @@ public static class TestTools
     [McpServerTool(Name = "get_weather"), Description("Tells the weather in a city.")]
     public static string GetWeather([Description("The city")] string city) => $"sunny and 21 degrees in {city}";
 
+    [McpServerTool(Name = "weather"), Description("Tells today's weather (a one-word name, for spoken requests).")]
+    public static string Weather([Description("Where, if said")] string? place = null) => "sunny and 21 degrees";
+
     [McpServerTool(Name = "broken"), Description("Always fails.")]
     public static string Broken() => throw new InvalidOperationException("the broken tool is broken");
 }

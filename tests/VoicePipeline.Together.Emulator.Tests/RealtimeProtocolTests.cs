@@ -54,6 +54,24 @@ public sealed class RealtimeProtocolTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_commit_logs_the_emulators_own_time_to_its_transcript()
+    {
+        using var socket = await ConnectAsync();
+        await ReceiveAsync(socket);
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{\"type\":\"input_audio_buffer.append\",\"audio\":\"" + Convert.ToBase64String(new byte[3200]) + "\"}"), WebSocketMessageType.Text, true, default);
+        await socket.SendAsync("{\"type\":\"input_audio_buffer.commit\"}"u8.ToArray(), WebSocketMessageType.Text, true, default);
+        await ReceiveAsync(socket); // committed
+        await ReceiveAsync(socket); // completed
+
+        // The session handles one event at a time: once the next commit is answered, the first one's time was logged.
+        await socket.SendAsync("{\"type\":\"input_audio_buffer.commit\"}"u8.ToArray(), WebSocketMessageType.Text, true, default);
+        JsonDocument.Parse((await ReceiveAsync(socket)).Text).RootElement.GetProperty("type").GetString().Should().Be("input_audio_buffer.committed");
+
+        var durations = _emulator.RealtimeSessions.Last().CommitDurations;
+        durations.Should().NotBeEmpty().And.OnlyContain(d => d >= TimeSpan.Zero && d < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task A_binary_frame_ends_the_session()
     {
         using var socket = await ConnectAsync();

@@ -24,6 +24,9 @@ namespace VoicePipeline.Cli.Commands;
 /// </summary>
 internal static class AgentCommand
 {
+    /// <summary>How long a fast run waits for a turn's final transcript after the user stopped (the input waits meanwhile).</summary>
+    private static readonly TimeSpan FastTranscriptTimeout = TimeSpan.FromSeconds(15);
+
     public static Command Create()
     {
         var file = new Argument<string>("input") { Description = "The user's side of the conversation: an audio file (wav, mp3, m4a, webm, flac, ogg, ...)." };
@@ -107,22 +110,33 @@ internal static class AgentCommand
     private static async Task<int> RunAsync(string path, bool realTime, string? outputPath, VadParams vadParams, TogetherEndpoint endpoint, IChatClient chat, LlmContext context, string voice, bool json, Microsoft.Extensions.Logging.ILoggerFactory logging, CancellationToken cancellationToken)
     {
         var printer = new ConversationPrinter(Console.Out, json);
-        var aggregators = context.CreateAggregators();
+        // Fast: a held turn stops the input's time, so the wait for a late transcript is bounded by the hold, not cut
+        // after a second of wall clock while the STT is still decoding (which would split or merge turns under load).
+        var aggregators = context.CreateAggregators(realTime ? null : new LlmUserAggregatorOptions { TranscriptTimeout = FastTranscriptTimeout });
         aggregators.User.TurnEnded += (_, turn) => printer.User(turn.Text, turn.SpeechStart, turn.SpeechEnd);
         aggregators.Assistant.TurnEnded += (_, turn) => printer.Bot(turn.Text, turn.Interrupted);
         var outputOptions = new OutputTransportOptions { RealTime = realTime };
         OutputTransport transport = outputPath is null ? new DiscardingOutput(outputOptions) : new WavFileOutput(outputPath, outputOptions);
 
-        var pipeline = new Pipeline(
+        List<FrameProcessor> processors =
+        [
             new FileTransportInput(path, new FileTransportInputOptions { RealTime = realTime }),
             new VadProcessor(new SileroVadAnalyzer(), vadParams),
+        ];
+        // Fast: the file comes at once, so each turn holds the rest of it until answered, as a live user would pause.
+        if (!realTime)
+            processors.Add(aggregators.CreateTurnPacer());
+        processors.AddRange(
+        [
             new TogetherSttService(new TogetherSttOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl }),
             aggregators.User,
             new ChatClientLlmService(chat),
             new TogetherTtsService(new TogetherTtsOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl, Voice = voice }),
             transport,
             aggregators.Assistant,
-            printer);
+            printer,
+        ]);
+        var pipeline = new Pipeline(processors);
         var task = new PipelineTask(pipeline, new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging });
         task.ErrorReceived += (_, error) => Console.Error.WriteLine($"vp: {(error.Fatal ? "error" : "warning")}: {TerminalText.CleanLine(error.Message)}");
 

@@ -37,4 +37,11 @@ public sealed class TtsSpeakFrame : DataFrame
 public sealed class LlmFullResponseStartFrame : ControlFrame;
 
 /// <summary>An LLM finished streaming a response: text aggregators flush what they hold.</summary>
-public sealed class LlmFullResponseEndFrame : ControlFrame;
+public sealed class LlmFullResponseEndFrame : ControlFrame
+{
+    /// <summary>
+    /// Gets whether the response asked for function calls, so another response follows once they ran (unless an
+    /// interruption comes first): the reply is not over yet.
+    /// </summary>
+    public bool FunctionCallsFollow { get; init; }
+}

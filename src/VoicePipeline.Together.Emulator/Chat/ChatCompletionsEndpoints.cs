@@ -17,14 +17,16 @@ internal static class ChatCompletionsEndpoints
     /// <summary>How many characters of a tool call's arguments go in one streamed chunk.</summary>
     private const int ArgumentsChunk = 8;
 
-    public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder routes, TogetherEmulatorOptions options)
+    public static IEndpointRouteBuilder MapChatCompletions(this IEndpointRouteBuilder routes, TogetherEmulatorOptions options, EmulatorState state)
     {
-        routes.MapPost("/chat/completions", (HttpContext context) => HandleAsync(context, options));
+        routes.MapPost("/chat/completions", (HttpContext context) => HandleAsync(context, options, state));
         return routes;
     }
 
-    private static async Task HandleAsync(HttpContext context, TogetherEmulatorOptions options)
+    private static async Task HandleAsync(HttpContext context, TogetherEmulatorOptions options, EmulatorState state)
     {
+        var time = options.TimeProvider;
+        var started = time.GetTimestamp();
         if (!EmulatorAuth.IsAuthorized(context.Request, options))
         {
             await EmulatorAuth.WriteUnauthorizedAsync(context.Response).ConfigureAwait(false);
@@ -49,8 +51,11 @@ internal static class ChatCompletionsEndpoints
         var usage = new JsonObject { ["prompt_tokens"] = 1, ["completion_tokens"] = completionTokens, ["total_tokens"] = 1 + completionTokens };
         var created = options.TimeProvider.GetUtcNow().ToUnixTimeSeconds();
         var finishReason = calls.Count > 0 ? "tool_calls" : "stop";
+        var stream = request?["stream"]?.GetValue<bool>() == true;
+        var log = new ChatRequestLog(model, stream, calls.Count);
+        state.AddChatRequest(log);
 
-        if (request?["stream"]?.GetValue<bool>() != true)
+        if (!stream)
         {
             var message = new JsonObject { ["role"] = "assistant", ["content"] = reply.Text };
             if (calls.Count > 0)
@@ -69,6 +74,7 @@ internal static class ChatCompletionsEndpoints
             };
             context.Response.ContentType = "application/json";
             await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted).ConfigureAwait(false);
+            log.MarkCompleted(time.GetElapsedTime(started));
             return;
         }
 
@@ -79,6 +85,7 @@ internal static class ChatCompletionsEndpoints
             if (i == 0)
                 delta["role"] = "assistant";
             await WriteChunkAsync(context, id, created, model, delta, null, null).ConfigureAwait(false);
+            log.MarkFirstToken(time.GetElapsedTime(started));
         }
         for (var index = 0; index < calls.Count; index++)
         {
@@ -93,6 +100,7 @@ internal static class ChatCompletionsEndpoints
             if (index == 0 && words.Length == 0)
                 delta["role"] = "assistant";
             await WriteChunkAsync(context, id, created, model, delta, null, null).ConfigureAwait(false);
+            log.MarkFirstToken(time.GetElapsedTime(started));
             var arguments = call.Arguments.ToJsonString();
             for (var at = 0; at < arguments.Length; at += ArgumentsChunk)
             {
@@ -102,6 +110,7 @@ internal static class ChatCompletionsEndpoints
         }
         await WriteChunkAsync(context, id, created, model, new JsonObject(), finishReason, usage).ConfigureAwait(false);
         await context.Response.WriteAsync("data: [DONE]\n\n", context.RequestAborted).ConfigureAwait(false);
+        log.MarkCompleted(time.GetElapsedTime(started));
     }
 
     private static async Task WriteChunkAsync(HttpContext context, string id, long created, string model, JsonObject delta, string? finishReason, JsonObject? usage)

@@ -6,6 +6,7 @@ public sealed class RealtimeSessionLog
     private readonly Lock _gate = new();
     private readonly List<string> _events = [];
     private readonly MemoryStream _audio = new();
+    private readonly List<TimeSpan> _commitDurations = [];
 
     internal RealtimeSessionLog(string url, IReadOnlyDictionary<string, string> headers, bool accepted)
     {
@@ -43,6 +44,19 @@ public sealed class RealtimeSessionLog
         }
     }
 
+    /// <summary>
+    /// Gets, per commit in order, the emulator's own time to answer it: from receiving the commit to having sent its
+    /// final transcript (or its failure), on the emulator's clock.
+    /// </summary>
+    public IReadOnlyList<TimeSpan> CommitDurations
+    {
+        get
+        {
+            lock (_gate)
+                return _commitDurations.ToArray();
+        }
+    }
+
     /// <summary>Gets the largest single append received, in bytes of PCM.</summary>
     public int LargestAppendBytes { get; private set; }
 
@@ -50,6 +64,12 @@ public sealed class RealtimeSessionLog
     {
         lock (_gate)
             _events.Add(type);
+    }
+
+    internal void AddCommitDuration(TimeSpan duration)
+    {
+        lock (_gate)
+            _commitDurations.Add(duration);
     }
 
     internal void AddAudio(ReadOnlySpan<byte> pcm)

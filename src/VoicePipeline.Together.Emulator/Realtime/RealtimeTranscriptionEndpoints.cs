@@ -256,6 +256,7 @@ internal static class RealtimeTranscriptionEndpoints
 
         private async Task CommitAsync(CancellationToken cancellationToken)
         {
+            var received = options.TimeProvider.GetTimestamp();
             _commits++;
             var itemId = ItemId(_commits);
             var start = _utteranceStart / 16000.0;
@@ -272,6 +273,7 @@ internal static class RealtimeTranscriptionEndpoints
                     EventType = RealtimeEventTypes.Commit,
                     Error = new RealtimeError { Message = "Injected transcription failure.", Type = "server_error", Code = "transcription_failed" },
                 }, cancellationToken).ConfigureAwait(false);
+                log.AddCommitDuration(options.TimeProvider.GetElapsedTime(received));
                 return;
             }
             await SendAsync(new RealtimeEvent
@@ -283,6 +285,7 @@ internal static class RealtimeTranscriptionEndpoints
                 Duration = duration,
                 Language = _language,
             }, cancellationToken).ConfigureAwait(false);
+            log.AddCommitDuration(options.TimeProvider.GetElapsedTime(received));
         }
 
         private void StartUtterance()

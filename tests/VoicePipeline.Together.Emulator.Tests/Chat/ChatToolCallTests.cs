@@ -38,6 +38,10 @@ public sealed class ChatToolCallTests : IAsyncLifetime
         call.Arguments!.ToDictionary(a => a.Key, a => a.Value?.ToString()).Should().Equal(new Dictionary<string, string?> { ["a"] = "2", ["b"] = "40" });
         updates.Last(u => u.FinishReason is not null).FinishReason.Should().Be(ChatFinishReason.ToolCalls);
         string.Concat(updates.Select(u => u.Text)).Should().BeEmpty();
+        // The emulator's own time, for benchmarks: its first chunk was timed before the rest was written.
+        var log = _emulator.ChatRequests.Should().ContainSingle().Subject;
+        (log.Stream, log.ToolCalls, log.Model).Should().Be((true, 1, "some/model"));
+        log.FirstTokenAfter.Should().NotBeNull().And.BeGreaterThanOrEqualTo(TimeSpan.Zero);
     }
 
     [Fact]
