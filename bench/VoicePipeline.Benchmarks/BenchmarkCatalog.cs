@@ -23,6 +23,7 @@ internal static class BenchmarkCatalog
         yield return new RecognizerBenchmark();
         yield return new WebSocketTransportBenchmark();
         yield return new TurnBenchmark();
+        yield return new Load.LoadBenchmark();
         yield break;
     }
 }

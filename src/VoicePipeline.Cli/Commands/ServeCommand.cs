@@ -1,23 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using VoicePipeline.AI;
 using VoicePipeline.Cli.Infrastructure;
-using VoicePipeline.Pipelines;
-using VoicePipeline.Processors;
 using VoicePipeline.Together.Chat;
-using VoicePipeline.Together.Client;
-using VoicePipeline.Together.Realtime;
 using VoicePipeline.Together.Speech;
-using VoicePipeline.Transports.WebSockets;
-using VoicePipeline.Transports.WebSockets.Rtvi;
-using VoicePipeline.Transports.WebSockets.Serializers;
-using VoicePipeline.Vad;
-using VoicePipeline.Vad.Silero;
 
 namespace VoicePipeline.Cli.Commands;
 
@@ -59,11 +47,7 @@ internal static class ServeCommand
             await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken).ConfigureAwait(false);
             using var logging = CliLogging.Create(result.GetValue(verbose));
 
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(logging);
-            builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{result.GetValue(host)}:{result.GetValue(port)}"));
-            builder.Services.AddVoicePipelineServer(o =>
+            var builder = ServeAgent.CreateBuilder(result.GetValue(host)!, result.GetValue(port), logging, o =>
             {
                 o.MaxSessions = result.GetValue(maxSessions);
                 o.DrainGracePeriod = TimeSpan.FromSeconds(grace);
@@ -73,41 +57,8 @@ internal static class ServeCommand
             var app = builder.Build();
             await using (app.ConfigureAwait(false))
             {
-                var together = new TogetherClientOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl };
-                using var chat = TogetherChat.CreateChatClient(together, result.GetValue(llmModel)!);
-                using var vadBatcher = new SileroVadBatcher();
-                var prompt = result.GetValue(systemPrompt);
-                var voiceName = result.GetValue(voice)!;
-
-                app.MapVoicePipelinePage("/", "/ws");
-                // One conversation per session: the user aggregator makes turns and barges in when the user speaks over
-                // the bot; the assistant aggregator after the output records what was actually played.
-                Task RunAgentAsync(WebSocketSession session, bool rtvi)
-                {
-                    var conversation = new LlmContext(prompt).CreateAggregators();
-                    var taskOptions = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging };
-                    var processors = new List<FrameProcessor>();
-                    if (rtvi)
-                    {
-                        var rtviProcessor = new RtviProcessor();
-                        taskOptions.Observers.Add(rtviProcessor.Observer);
-                        processors.Add(rtviProcessor);
-                    }
-                    processors.AddRange(
-                    [
-                        new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }),
-                        new TogetherSttService(new TogetherSttOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl }),
-                        conversation.User,
-                        new ChatClientLlmService(chat),
-                        new TogetherTtsService(new TogetherTtsOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl, Voice = voiceName }),
-                    ]);
-                    return session.RunPipelineAsync(processors, taskOptions, [conversation.Assistant]);
-                }
-                app.MapVoicePipeline("/ws", session => RunAgentAsync(session, rtvi: false));
-                app.MapVoicePipeline("/pipecat/ws", session => RunAgentAsync(session, rtvi: true), () => new ProtobufFrameSerializer());
-                app.MapVoicePipeline("/twilio/ws", session => RunAgentAsync(session, rtvi: false), () => new TwilioFrameSerializer());
-                app.MapTwilioConnect("/twilio", "/twilio/ws", publicAddress);
-                app.MapVoicePipelineHealth();
+                using var agent = new ServeAgent(endpoint.BaseUrl, endpoint.ApiKey, result.GetValue(systemPrompt)!, result.GetValue(llmModel)!, result.GetValue(voice)!, logging);
+                agent.MapEndpoints(app, publicAddress);
 
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
                 var address = new Uri(app.Urls.First());
