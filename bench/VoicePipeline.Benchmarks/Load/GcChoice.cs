@@ -26,6 +26,8 @@ internal static class GcChoice
         start.Environment[ChildMarker] = choice;
         start.Environment["DOTNET_gcServer"] = choice == "workstation" ? "0" : "1";
         start.Environment["DOTNET_GCDynamicAdaptationMode"] = choice == "datas" ? "1" : "0";
+        // As vp's runtimeconfig sets it (src/VoicePipeline.Cli/VoicePipeline.Cli.csproj): idle pool workers do not spin.
+        start.Environment.TryAdd("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the benchmark with the chosen GC");
         void Kill(object? sender, EventArgs e)
         {

@@ -43,7 +43,8 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         Progress($"{GcChoice.Describe()}; recording {audio.LoopSeconds:F1} s looped, {audio.Stops.Length / 3} utterances per pass");
 
         // A warm-up, so JIT and first-use allocations are not counted as sessions' memory.
-        await run.PhaseAsync(Math.Min(10, fixedSessions ?? 10), s_warmup + TimeSpan.FromSeconds(3), server.Url, echo: false);
+        // Tiered compilation keeps recompiling for 20-30 s at first (per-utterance paths need time to be called often enough).
+        await run.PhaseAsync(Math.Min(20, fixedSessions ?? 20), TimeSpan.FromSeconds(25), server.Url, echo: false);
         ProcessMetrics.Settle();
         await Task.Delay(2000);
         var idleRss = ProcessMetrics.RssMiB();

@@ -83,7 +83,9 @@ internal sealed class LoadServer : IAsyncDisposable
         {
             // The probe goes right after the STT service: it sees each audio frame as the service hands it on.
             var t0 = long.Parse(accessor.HttpContext!.Request.Query["t0"].ToString(), CultureInfo.InvariantCulture);
+            // vp serve's STT keeps the audio; here it hands it to the probe, which keeps it instead (one hop more than vp serve).
             var stt = agentSession.Processors.FindIndex(p => p is TogetherSttService);
+            ((TogetherSttService)agentSession.Processors[stt]).AudioPassthrough = true;
             agentSession.Processors.Insert(stt + 1, new FrameLagProbe(server!, t0));
             return session.RunPipelineAsync(agentSession.Processors, agentSession.TaskOptions, agentSession.AfterOutput);
         });
@@ -160,7 +162,7 @@ internal sealed class LoadServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Records each input audio frame's lag (from due at the socket to here) and passes every frame on.</summary>
+    /// <summary>Records each input audio frame's lag (from due at the socket to here) and keeps it, as vp serve's STT does; passes every other frame on.</summary>
     private sealed class FrameLagProbe(LoadServer server, long t0) : FrameProcessor("FrameLagProbe")
     {
         protected override ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
@@ -169,6 +171,7 @@ internal sealed class LoadServer : IAsyncDisposable
             {
                 server.FrameLag.Record(LagMs(t0, (long)(pts / LoadAudio.MessageDuration), Stopwatch.GetTimestamp()));
                 Interlocked.Increment(ref server._framesSeen);
+                return ValueTask.CompletedTask;
             }
             return PushFrameAsync(frame, direction, cancellationToken);
         }
