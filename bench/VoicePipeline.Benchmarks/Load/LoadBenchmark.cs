@@ -120,6 +120,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
     internal sealed class Runner(LoadServer server, ClientProcess clients)
     {
         private static readonly TimeSpan s_commandTimeout = TimeSpan.FromMinutes(2);
+        private (long Batches, long Windows) _vadBefore;
 
         /// <summary>Opens <paramref name="sessions"/>, lets them stream for <paramref name="length"/>, measures after the warm-up, closes them.</summary>
         public async Task<Phase> PhaseAsync(int sessions, TimeSpan length, Uri url, bool echo)
@@ -186,6 +187,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         {
             var stats = await clients.SendAsync("stats", s_commandTimeout); // resets the clients' windows
             (echo ? server.EchoLag : server.FrameLag).Reset();
+            _vadBefore = server.VadBatcher.Statistics;
             return (Stopwatch.GetTimestamp(), ProcessMetrics.Cpu(), stats.GetProperty("cpu_ms").GetDouble(), stats.GetProperty("closed_early").GetDouble(), stats.GetProperty("failed").GetDouble());
         }
 
@@ -197,6 +199,9 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             var rss = ProcessMetrics.RssMiB();
             var stats = await clients.SendAsync("stats", s_commandTimeout);
             var seconds = Stopwatch.GetElapsedTime(window.Start).TotalSeconds;
+            var vad = server.VadBatcher.Statistics;
+            if (!echo && vad.Batches > _vadBefore.Batches)
+                Progress(FormattableString.Invariant($"VAD: {(vad.Windows - _vadBefore.Windows) / seconds:F0} windows/s in batches of {(double)(vad.Windows - _vadBefore.Windows) / (vad.Batches - _vadBefore.Batches):F1} on average"));
             var broken = stats.GetProperty("closed_early").GetDouble() - window.ClosedEarly + stats.GetProperty("failed").GetDouble() - window.Failed;
             return new Phase(sessions, seconds, frameLag, stats.GetProperty("event_lag_p99_ms").GetDouble(), stats.GetProperty("event_lag_p50_ms").GetDouble(),
                 cpu.TotalMilliseconds, stats.GetProperty("cpu_ms").GetDouble() - window.ClientCpu, stats.GetProperty("late_p99_ms").GetDouble(), rss,
