@@ -50,9 +50,7 @@ public abstract class FrameProcessor : IAsyncDisposable
     protected FrameProcessor(string? name = null)
     {
         Name = name ?? $"{GetType().Name}#{Interlocked.Increment(ref s_instances)}";
-        // The writer runs an idle input loop inline (until it awaits): a frame passing through a chain of processors
-        // costs calls, not a thread-pool hop per processor. The loop stays one at a time; the process loop keeps its own hop.
-        _input = Channel.CreateUnbounded<QueuedFrame>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+        _input = Channel.CreateUnbounded<QueuedFrame>(new UnboundedChannelOptions { SingleReader = true });
         _process = Channel.CreateUnbounded<QueuedFrame>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         Logger = NullLogger.Instance;
     }
