@@ -27,9 +27,10 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         var step = Option(args, "--step") is { } st ? int.Parse(st, CultureInfo.InvariantCulture) : 50;
         var limit = Option(args, "--limit") is { } l ? int.Parse(l, CultureInfo.InvariantCulture) : 1000;
         var baseline = !args.Contains("--no-baseline");
-        if (fixedSessions is < 1 || seconds < 10 || step < 1)
+        var measure = Option(args, "--measure-seconds") is { } m ? double.Parse(m, CultureInfo.InvariantCulture) : 60;
+        if (fixedSessions is < 1 || seconds < 10 || measure < 10 || step < 1)
         {
-            Console.Error.WriteLine("load: --sessions 1 or more, --seconds 10 or more, --step 1 or more");
+            Console.Error.WriteLine("load: --sessions 1 or more, --seconds and --measure-seconds 10 or more, --step 1 or more");
             return 2;
         }
         if (await GcChoice.EnsureAsync(Option(args, "--gc") ?? "datas") is { } exitCode)
@@ -44,7 +45,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
 
         // A warm-up, so JIT and first-use allocations are not counted as sessions' memory.
         // Tiered compilation keeps recompiling for 20-30 s at first (per-utterance paths need time to be called often enough).
-        await run.PhaseAsync(Math.Min(20, fixedSessions ?? 20), TimeSpan.FromSeconds(25), server.Url, echo: false);
+        await run.PhaseAsync(Math.Min(20, fixedSessions ?? 20), TimeSpan.FromSeconds(25), server.Url, echo: false, record: false);
         ProcessMetrics.Settle();
         await Task.Delay(2000);
         var idleRss = ProcessMetrics.RssMiB();
@@ -57,7 +58,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             Progress($"pipeline held {maxSessions} sessions");
         }
         var measured = maxSessions > 0
-            ? await run.PhaseAsync(maxSessions.Value, fixedSessions is null ? TimeSpan.FromSeconds(60) : TimeSpan.FromSeconds(seconds), server.Url, echo: false)
+            ? await run.PhaseAsync(maxSessions.Value, TimeSpan.FromSeconds(fixedSessions is null ? measure : seconds), server.Url, echo: false)
             : null;
         int? baselineMax = null;
         if (baseline)
@@ -86,6 +87,8 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             ["client_send_late_p99_ms"] = measured is null ? null : Round(measured.ClientLateP99),
             ["idle_rss_mib"] = Round(idleRss),
             ["gc"] = GcChoice.Describe(),
+            ["steps"] = run.Steps.Where(p => !p.Echo).Select(p => p.Figures(idleRss)).ToList(),
+            ["baseline_steps"] = run.Steps.Where(p => p.Echo).Select(p => p.Figures(idleRss)).ToList(),
             ["run_seconds"] = Round(started.Elapsed.TotalSeconds),
         };
         if (json)
@@ -96,7 +99,10 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         {
             Console.WriteLine("Load: vp serve's pipeline, clients streaming at real time in another process");
             foreach (var (key, value) in result)
-                Console.WriteLine($"  {key,-34} {Convert.ToString(value, CultureInfo.InvariantCulture) ?? "-"}");
+            {
+                if (value is not System.Collections.IEnumerable || value is string)
+                    Console.WriteLine($"  {key,-34} {Convert.ToString(value, CultureInfo.InvariantCulture) ?? "-"}");
+            }
             Console.WriteLine($"goals: max_sessions >= 300 on 2 cores, rss_mib_per_session <= 2, max_sessions >= baseline / 2; a session falls behind past {LagLimitMs} ms frame lag p99 or any lost audio");
         }
         return 0;
@@ -114,7 +120,21 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
 
     /// <summary>One measured phase's figures.</summary>
     internal sealed record Phase(int Sessions, double Seconds, double FrameLagP99, double EventLagP99, double EventLagP50, double CpuMs, double ClientCpuMs,
-        double ClientLateP99, double Rss, long Dropped, bool FellBehind);
+        double ClientLateP99, double Rss, long Dropped, bool FellBehind)
+    {
+        public bool Echo { get; init; }
+
+        /// <summary>The step's figures for the JSON line (and the plot, scripts/plot-load.py).</summary>
+        public Dictionary<string, object> Figures(double idleRss) => new()
+        {
+            ["sessions"] = Sessions,
+            ["frame_lag_p99_ms"] = Round(FrameLagP99),
+            ["event_lag_p99_ms"] = Round(EventLagP99),
+            ["rss_mib_per_session"] = Round((Rss - idleRss) / Sessions),
+            ["cpu_ms_per_session_second"] = Round(CpuMs / Sessions / Seconds),
+            ["fell_behind"] = FellBehind,
+        };
+    }
 
     /// <summary>Drives the client process against the server and reads the figures of both sides.</summary>
     internal sealed class Runner(LoadServer server, ClientProcess clients)
@@ -122,8 +142,11 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         private static readonly TimeSpan s_commandTimeout = TimeSpan.FromMinutes(2);
         private (long Batches, long Windows) _vadBefore;
 
+        /// <summary>Gets every ramp step and measured phase so far, in order.</summary>
+        public List<Phase> Steps { get; } = [];
+
         /// <summary>Opens <paramref name="sessions"/>, lets them stream for <paramref name="length"/>, measures after the warm-up, closes them.</summary>
-        public async Task<Phase> PhaseAsync(int sessions, TimeSpan length, Uri url, bool echo)
+        public async Task<Phase> PhaseAsync(int sessions, TimeSpan length, Uri url, bool echo, bool record = true)
         {
             var seenBefore = server.FramesSeen;
             var emulatorBefore = server.FramesAtEmulator;
@@ -145,6 +168,8 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
                 Progress($"{left} session(s) still running 30 s after the clients closed");
             phase = phase with { Dropped = dropped, FellBehind = phase.FellBehind || dropped > 0 };
             Report(phase, echo);
+            if (record)
+                Steps.Add(phase);
             return phase;
         }
 
@@ -165,6 +190,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
                 await Task.Delay(stepLength - s_warmup);
                 var phase = await EndWindowAsync(window, sessions, echo, opened);
                 Report(phase, echo);
+                Steps.Add(phase);
                 if (phase.FellBehind)
                     break;
                 held = sessions;
@@ -205,7 +231,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             var broken = stats.GetProperty("closed_early").GetDouble() - window.ClosedEarly + stats.GetProperty("failed").GetDouble() - window.Failed;
             return new Phase(sessions, seconds, frameLag, stats.GetProperty("event_lag_p99_ms").GetDouble(), stats.GetProperty("event_lag_p50_ms").GetDouble(),
                 cpu.TotalMilliseconds, stats.GetProperty("cpu_ms").GetDouble() - window.ClientCpu, stats.GetProperty("late_p99_ms").GetDouble(), rss,
-                (long)broken, !opened || broken > 0 || frameLag > LagLimitMs || lag.Count == 0);
+                (long)broken, !opened || broken > 0 || frameLag > LagLimitMs || lag.Count == 0) { Echo = echo };
         }
 
         private static void Report(Phase phase, bool echo)

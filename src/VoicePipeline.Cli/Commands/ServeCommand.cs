@@ -21,6 +21,7 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "The interface to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The port (0 picks a free one).", DefaultValueFactory = _ => 8765 };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Sessions at once; more get 503 with Retry-After.", DefaultValueFactory = _ => 64 };
+        var maxLag = new Option<double?>("--max-lag") { Description = "Also refuse new sessions (503) while the server lags more than this many milliseconds behind (its thread pool's delay, the largest of the last second); off by default." };
         var allowedOrigins = new Option<string[]>("--allowed-origin") { Description = "A browser origin allowed besides the server's own (repeatable; * allows all).", Arity = ArgumentArity.ZeroOrMore };
         var publicUrl = new Option<string?>("--public-url") { Description = "The address the server is reached at from the internet (Twilio's stream URL); by default the request's Host / X-Forwarded-Host." };
         var gracePeriod = new Option<double>("--grace-period") { Description = "Seconds live sessions get to finish on SIGTERM before they are ended.", DefaultValueFactory = _ => 30 };
@@ -32,7 +33,7 @@ internal static class ServeCommand
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log progress to stderr." };
         var command = new Command("serve", "Serve the voice agent: a browser page at /, the raw wire at /ws, Twilio's webhook at /twilio, /healthz and /readyz.")
         {
-            host, port, maxSessions, allowedOrigins, publicUrl, gracePeriod, systemPrompt, llmModel, voice, baseUrl, apiKey, verbose,
+            host, port, maxSessions, maxLag, allowedOrigins, publicUrl, gracePeriod, systemPrompt, llmModel, voice, baseUrl, apiKey, verbose,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -44,12 +45,15 @@ internal static class ServeCommand
                 throw new ArgumentException("--grace-period: seconds, 0 or more");
             if (result.GetValue(maxSessions) < 1)
                 throw new ArgumentException("--max-sessions: 1 or more");
+            if (result.GetValue(maxLag) is <= 0)
+                throw new ArgumentException("--max-lag: milliseconds, more than 0");
             await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken).ConfigureAwait(false);
             using var logging = CliLogging.Create(result.GetValue(verbose));
 
             var builder = ServeAgent.CreateBuilder(result.GetValue(host)!, result.GetValue(port), logging, o =>
             {
                 o.MaxSessions = result.GetValue(maxSessions);
+                o.MaxSchedulingLag = result.GetValue(maxLag) is { } lag ? TimeSpan.FromMilliseconds(lag) : null;
                 o.DrainGracePeriod = TimeSpan.FromSeconds(grace);
                 foreach (var origin in result.GetValue(allowedOrigins) ?? [])
                     o.AllowedOrigins.Add(origin);
