@@ -27,7 +27,7 @@ internal sealed class ChurnBenchmark : IHotPathBenchmark
             return exitCode;
 
         var audio = await LoadAudio.LoadAsync();
-        await using var server = await LoadServer.StartAsync(maxSessions: 100);
+        await using var server = await LoadServer.StartAsync(maxSessions: 100, keepLogs: 16);
         using var clients = ClientProcess.Start(audio);
         var timeout = TimeSpan.FromSeconds(60 + cycles * SessionSeconds);
 

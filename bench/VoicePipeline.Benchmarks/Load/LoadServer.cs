@@ -64,13 +64,15 @@ internal sealed class LoadServer : IAsyncDisposable
     /// <summary>Gets the audio the emulator's realtime endpoint received, in 20 ms frames, over every connection it still lists.</summary>
     public long FramesAtEmulator => _emulator.RealtimeSessions.Sum(s => s.AudioBytesReceived) / LoadAudio.MessageBytes;
 
-    public static async Task<LoadServer> StartAsync(int maxSessions)
+    /// <param name="maxSessions">The server's session limit.</param>
+    /// <param name="keepLogs">The emulator's request logs kept: the load benchmark counts the audio every connection received; soak and churn keep few, so the logs do not look like growth.</param>
+    public static async Task<LoadServer> StartAsync(int maxSessions, int keepLogs = 100_000)
     {
         var emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions
         {
             Recognizer = new ScriptedRecognizerFactory(),
             SpeechSynthesizer = new ToneSpeechSynthesizer(),
-            MaxLoggedRequests = 100_000,
+            MaxLoggedRequests = keepLogs,
         });
         var builder = ServeAgent.CreateBuilder("127.0.0.1", 0, NullLoggerFactory.Instance, o => o.MaxSessions = maxSessions);
         builder.Services.AddHttpContextAccessor();

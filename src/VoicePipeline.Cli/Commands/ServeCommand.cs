@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using VoicePipeline.Cli.Infrastructure;
 using VoicePipeline.Together.Chat;
 using VoicePipeline.Together.Speech;
