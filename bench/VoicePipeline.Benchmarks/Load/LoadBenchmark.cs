@@ -58,7 +58,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             Progress($"pipeline held {maxSessions} sessions");
         }
         var measured = maxSessions > 0
-            ? await run.PhaseAsync(maxSessions.Value, TimeSpan.FromSeconds(fixedSessions is null ? measure : seconds), server.Url, echo: false)
+            ? await run.PhaseAsync(maxSessions.Value, TimeSpan.FromSeconds(fixedSessions is null ? measure : seconds), server.Url, echo: false, record: fixedSessions is not null)
             : null;
         int? baselineMax = null;
         if (baseline)
