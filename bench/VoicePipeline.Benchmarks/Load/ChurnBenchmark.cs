@@ -34,11 +34,13 @@ internal sealed class ChurnBenchmark : IHotPathBenchmark
         // A warm-up round: code compiled, pools and caches at their working size.
         await clients.SendAsync($"churn {2 * Concurrency} {Concurrency} {SessionSeconds} {server.Url}", timeout);
         var (rss, handles, threads) = await SettleAsync(server);
+        var managed = GC.GetTotalMemory(forceFullCollection: false) / 1048576.0;
         LoadBenchmark.Progress($"after the warm-up: RSS {rss:F1} MiB, {handles} handles, {threads} threads");
 
         var churn = await clients.SendAsync($"churn {cycles} {Concurrency} {SessionSeconds} {server.Url}", timeout);
         var leftover = await server.WaitIdleAsync(TimeSpan.FromSeconds(10));
         var (rssAfter, handlesAfter, threadsAfter) = await SettleAsync(server);
+        var managedAfter = GC.GetTotalMemory(forceFullCollection: false) / 1048576.0;
         var failed = churn.GetProperty("failed").GetDouble() + churn.GetProperty("closed_early").GetDouble();
         if (failed > 0)
             LoadBenchmark.Progress($"{failed} cycle(s) failed or were closed by the server");
@@ -51,6 +53,7 @@ internal sealed class ChurnBenchmark : IHotPathBenchmark
             ["thread_growth"] = threadsAfter - threads,
             ["leftover_sessions"] = leftover,
             ["failed_cycles"] = failed,
+            ["managed_heap_growth_mib"] = Math.Round(managedAfter - managed, 2),
         };
         SoakBenchmark.Print(json, "Churn: sessions connecting, streaming 2 s and closing, 10 at a time", result);
         return 0;
