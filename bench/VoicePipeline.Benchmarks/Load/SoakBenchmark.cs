@@ -63,7 +63,6 @@ internal sealed class SoakBenchmark : IHotPathBenchmark
             ["rss_mib_start"] = Math.Round(samples[0].Rss, 1),
             ["rss_mib_end"] = Math.Round(samples[^1].Rss, 1),
             ["finals"] = stats.GetProperty("finals").GetDouble(),
-            ["event_lag_p99_ms"] = stats.GetProperty("event_lag_p99_ms").GetDouble(),
         };
         Print(json, "Soak: one session of vp serve's pipeline in real time", result);
         return 0;
