@@ -23,6 +23,9 @@ internal static class BenchmarkCatalog
         yield return new RecognizerBenchmark();
         yield return new WebSocketTransportBenchmark();
         yield return new TurnBenchmark();
+        yield return new Load.LoadBenchmark();
+        yield return new Load.SoakBenchmark();
+        yield return new Load.ChurnBenchmark();
         yield break;
     }
 }

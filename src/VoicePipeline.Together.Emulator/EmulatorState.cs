@@ -6,7 +6,7 @@ using VoicePipeline.Together.Emulator.Transcriptions;
 namespace VoicePipeline.Together.Emulator;
 
 /// <summary>What the emulator observed, shared by its endpoints and exposed to tests.</summary>
-internal sealed class EmulatorState
+internal sealed class EmulatorState(int maxEntries = int.MaxValue)
 {
     private readonly Lock _gate = new();
     private readonly List<RealtimeSessionLog> _realtime = [];
@@ -41,7 +41,7 @@ internal sealed class EmulatorState
     public void AddSpeechRequest(SpeechRequestLog log)
     {
         lock (_gate)
-            _speech.Add(log);
+            Add(_speech, log);
     }
 
     public IReadOnlyList<TranscriptionRequestLog> TranscriptionRequests
@@ -56,7 +56,7 @@ internal sealed class EmulatorState
     public void AddTranscriptionRequest(TranscriptionRequestLog log)
     {
         lock (_gate)
-            _transcriptions.Add(log);
+            Add(_transcriptions, log);
     }
 
     public IReadOnlyList<RealtimeSessionLog> RealtimeSessions
@@ -71,6 +71,13 @@ internal sealed class EmulatorState
     public void AddRealtimeSession(RealtimeSessionLog log)
     {
         lock (_gate)
-            _realtime.Add(log);
+            Add(_realtime, log);
+    }
+
+    private void Add<T>(List<T> list, T entry)
+    {
+        if (list.Count >= maxEntries)
+            list.RemoveRange(0, list.Count - maxEntries + 1); // keeps the most recent
+        list.Add(entry);
     }
 }

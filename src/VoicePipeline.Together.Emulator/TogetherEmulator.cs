@@ -38,13 +38,16 @@ public sealed class TogetherEmulator : IAsyncDisposable
     /// <summary>Gets the API base URL clients use, for example <c>http://127.0.0.1:5123/v1</c>.</summary>
     public Uri BaseUrl { get; }
 
-    /// <summary>Gets every realtime connection attempt so far, accepted or not, in order.</summary>
+    /// <summary>
+    /// Gets the realtime connection attempts so far (the most recent <see cref="TogetherEmulatorOptions.MaxLoggedRequests"/>),
+    /// accepted or not, in order; their events and audio when <see cref="TogetherEmulatorOptions.RecordRealtimeSessions"/> is set.
+    /// </summary>
     public IReadOnlyList<RealtimeSessionLog> RealtimeSessions => _state.RealtimeSessions;
 
-    /// <summary>Gets every batch transcription or translation request so far, in order.</summary>
+    /// <summary>Gets the batch transcription or translation requests so far (the most recent <see cref="TogetherEmulatorOptions.MaxLoggedRequests"/>), in order.</summary>
     public IReadOnlyList<Transcriptions.TranscriptionRequestLog> TranscriptionRequests => _state.TranscriptionRequests;
 
-    /// <summary>Gets every speech synthesis asked for so far (REST, SSE, and each WebSocket commit), in order.</summary>
+    /// <summary>Gets the speech syntheses asked for so far (REST, SSE, and each WebSocket commit; the most recent <see cref="TogetherEmulatorOptions.MaxLoggedRequests"/>), in order.</summary>
     public IReadOnlyList<SpeechRequestLog> SpeechRequests => _state.SpeechRequests;
 
     /// <summary>Gets every chat completion answered so far, in order, with the emulator's own time to answer it.</summary>
@@ -96,7 +99,9 @@ public sealed class TogetherEmulator : IAsyncDisposable
             }
         });
         app.UseWebSockets();
-        var state = new EmulatorState();
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxLoggedRequests, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MaxRecordedAudioBytes);
+        var state = new EmulatorState(options.MaxLoggedRequests);
         var v1 = app.MapGroup("/v1");
         v1.MapRealtimeTranscription(options, state);
         v1.MapTranscriptions(options, state);

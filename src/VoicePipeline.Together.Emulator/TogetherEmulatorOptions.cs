@@ -71,6 +71,23 @@ public sealed class TogetherEmulatorOptions
     /// </summary>
     public int MaxMessageBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Gets or sets whether each realtime connection's events and audio are kept (<see cref="Realtime.RealtimeSessionLog.Events"/>,
+    /// <see cref="Realtime.RealtimeSessionLog.Audio"/>) for tests to assert on. Off by default: a long or busy run (a load
+    /// test, a soak) would otherwise keep every session's audio in memory. Connections are listed either way.
+    /// </summary>
+    public bool RecordRealtimeSessions { get; set; }
+
+    /// <summary>Gets or sets the most audio kept per recorded realtime connection, in bytes (what comes later is counted, not kept).</summary>
+    public int MaxRecordedAudioBytes { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// Gets or sets how many entries each request log keeps (<see cref="TogetherEmulator.RealtimeSessions"/>,
+    /// <see cref="TogetherEmulator.TranscriptionRequests"/>, <see cref="TogetherEmulator.SpeechRequests"/>): the most
+    /// recent ones, so the logs stay bounded however long the emulator runs.
+    /// </summary>
+    public int MaxLoggedRequests { get; set; } = 1000;
+
     /// <summary>Gets or sets the logger factory.</summary>
     public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 }

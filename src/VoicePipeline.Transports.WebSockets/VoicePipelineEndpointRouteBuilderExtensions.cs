@@ -22,7 +22,7 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
     /// Maps a WebSocket endpoint that runs <paramref name="runSession"/> once per connection (see
     /// <see cref="WebSocketSession"/> for the wire). Before a connection is accepted: a browser <c>Origin</c> that is
     /// neither the server's own nor allowed is refused with 403, so is a connection the authorization hook refuses;
-    /// a full or draining server answers 503 with <c>Retry-After</c>. A plain HTTP request gets 400.
+    /// a full, draining or lagging server answers 503 with <c>Retry-After</c>. A plain HTTP request gets 400.
     /// </summary>
     /// <param name="endpoints">The app.</param>
     /// <param name="pattern">The route, e.g. <c>/ws</c>.</param>
@@ -45,7 +45,7 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps <c>/healthz</c> (200 while the process runs) and <c>/readyz</c> (200 while new sessions are accepted; 503
-    /// while draining or full).
+    /// while draining, full or lagging past <see cref="VoicePipelineServerOptions.MaxSchedulingLag"/>).
     /// </summary>
     /// <param name="endpoints">The app.</param>
     /// <param name="healthPath">The liveness route.</param>
@@ -59,7 +59,7 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
         group.MapGet(healthPath, () => Results.Text("ok"));
         group.MapGet(readyPath, () => state.IsReady
             ? Results.Text("ready")
-            : Results.Text(state.IsDraining ? "draining" : "full", statusCode: StatusCodes.Status503ServiceUnavailable));
+            : Results.Text(state.IsDraining ? "draining" : state.IsLagging ? "lagging" : "full", statusCode: StatusCodes.Status503ServiceUnavailable));
         return group;
     }
 
@@ -119,7 +119,7 @@ public static partial class VoicePipelineEndpointRouteBuilderExtensions
         }
         if (!state.TryAcquire())
         {
-            Log.Refused(logger, state.IsDraining ? "draining" : "full", state.ActiveSessions);
+            Log.Refused(logger, state.IsDraining ? "draining" : state.ActiveSessions >= options.MaxSessions ? "full" : "lagging", state.ActiveSessions);
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(options.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return;

@@ -32,6 +32,14 @@ public class VoicePipelineServerOptions
     /// <summary>Gets or sets how many sessions run at once; more are refused with 503 and <c>Retry-After</c>.</summary>
     public int MaxSessions { get; set; } = 64;
 
+    /// <summary>
+    /// Gets or sets the scheduling lag past which new sessions are refused with 503 (and <c>/readyz</c> fails) even below
+    /// <see cref="MaxSessions"/>: how late the thread pool runs a probe queued every 250 ms, the largest of the last
+    /// second. A server past its capacity lags before it runs out of sessions, and every live session then falls behind;
+    /// refusing newcomers keeps the live ones whole. Null (the default) turns the check off.
+    /// </summary>
+    public TimeSpan? MaxSchedulingLag { get; set; }
+
     /// <summary>Gets or sets the <c>Retry-After</c> a refused client is given while the server is full.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -90,6 +98,7 @@ public class VoicePipelineServerOptions
             target.AllowedOrigins.Add(origin);
         target.Authorize = Authorize;
         target.MaxSessions = MaxSessions;
+        target.MaxSchedulingLag = MaxSchedulingLag;
         target.RetryAfter = RetryAfter;
         target.MaxMessageBytes = MaxMessageBytes;
         target.MaxInputRate = MaxInputRate;
@@ -110,6 +119,8 @@ public class VoicePipelineServerOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(InputSampleRate, 8000);
         ArgumentOutOfRangeException.ThrowIfLessThan(OutputSampleRate, 8000);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSessions, 1);
+        if (MaxSchedulingLag is { } lag)
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(lag, TimeSpan.Zero, nameof(MaxSchedulingLag));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxMessageBytes, 1024);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxInputRate, 1.0);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(InputRateWindow, TimeSpan.Zero);

@@ -15,6 +15,10 @@ public sealed partial class VoicePipelineServerState : IDisposable
     private readonly CancellationTokenSource _ending = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _gate = new();
+    private readonly ITimer? _lagProbe;
+    private readonly long[] _lags = new long[LagSamples]; // the last second's probe lags, in ticks of TimeProvider.TimestampFrequency
+    private long _probeArmedAt;
+    private int _lagIndex;
     private TaskCompletionSource _idle = NewIdle(completed: true);
     private int _sessions;
     private bool _draining;
@@ -28,7 +32,18 @@ public sealed partial class VoicePipelineServerState : IDisposable
         _options = options.Value.Validate();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _ = ServerTelemetry.SessionsActive; // the gauge exists (reads 0) from the server's start, not its first session
+        if (_options.MaxSchedulingLag is not null)
+        {
+            // A one-shot timer armed again from its callback: how late it runs is the thread pool's lag.
+            _probeArmedAt = _options.TimeProvider.GetTimestamp();
+            _lagProbe = _options.TimeProvider.CreateTimer(static s => ((VoicePipelineServerState)s!).OnLagProbe(), this, LagProbeInterval, Timeout.InfiniteTimeSpan);
+        }
     }
+
+    /// <summary>How often the scheduling lag is probed; the largest of the last <see cref="LagSamples"/> probes counts.</summary>
+    private static TimeSpan LagProbeInterval => TimeSpan.FromMilliseconds(250);
+
+    private const int LagSamples = 4;
 
     /// <summary>Gets the options the endpoints run with.</summary>
     public VoicePipelineServerOptions Options => _options;
@@ -40,7 +55,25 @@ public sealed partial class VoicePipelineServerState : IDisposable
     public bool IsDraining => Volatile.Read(ref _draining);
 
     /// <summary>Gets whether a new session would be accepted now (what <c>/readyz</c> answers).</summary>
-    public bool IsReady => !IsDraining && ActiveSessions < _options.MaxSessions;
+    public bool IsReady => !IsDraining && ActiveSessions < _options.MaxSessions && !IsLagging;
+
+    /// <summary>
+    /// Gets the scheduling lag measured over the last second (zero unless <see cref="VoicePipelineServerOptions.MaxSchedulingLag"/>
+    /// is set): how late the thread pool ran a probe that was due.
+    /// </summary>
+    public TimeSpan SchedulingLag
+    {
+        get
+        {
+            long largest = 0;
+            for (var i = 0; i < _lags.Length; i++)
+                largest = Math.Max(largest, Volatile.Read(ref _lags[i]));
+            return TimeSpan.FromSeconds((double)largest / _options.TimeProvider.TimestampFrequency);
+        }
+    }
+
+    /// <summary>Gets whether the server lags past <see cref="VoicePipelineServerOptions.MaxSchedulingLag"/>: new sessions are refused.</summary>
+    public bool IsLagging => _options.MaxSchedulingLag is { } max && SchedulingLag > max;
 
     /// <summary>Gets a token that fires when the drain's grace period is over: sessions end with an <c>EndFrame</c>.</summary>
     public CancellationToken Ending => _ending.Token;
@@ -53,7 +86,7 @@ public sealed partial class VoicePipelineServerState : IDisposable
     {
         lock (_gate)
         {
-            if (_draining || _sessions >= _options.MaxSessions)
+            if (_draining || _sessions >= _options.MaxSessions || IsLagging)
                 return false;
             if (_sessions++ == 0)
                 _idle = NewIdle(completed: false);
@@ -121,8 +154,28 @@ public sealed partial class VoicePipelineServerState : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _lagProbe?.Dispose();
         _ending.Dispose();
         _stopping.Dispose();
+    }
+
+    private void OnLagProbe()
+    {
+        var time = _options.TimeProvider;
+        var now = time.GetTimestamp();
+        var interval = (long)(LagProbeInterval.TotalSeconds * time.TimestampFrequency);
+        var lag = Math.Max(0, now - _probeArmedAt - interval);
+        Volatile.Write(ref _lags[_lagIndex], lag);
+        _lagIndex = (_lagIndex + 1) % LagSamples;
+        _probeArmedAt = now;
+        try
+        {
+            _lagProbe?.Change(LagProbeInterval, Timeout.InfiniteTimeSpan);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The server stopped.
+        }
     }
 
     private async Task<bool> WaitAsync(Task idle, TimeSpan timeout, CancellationToken cancellationToken)

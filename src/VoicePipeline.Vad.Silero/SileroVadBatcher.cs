@@ -37,6 +37,7 @@ public sealed class SileroVadBatcher : IDisposable
     private long _batches;
     private long _windows;
     private long _splits;
+    private long _inferenceTicks;
     private bool _disposed;
 
     /// <summary>Creates a batcher on <paramref name="model"/> (the shared model by default).</summary>
@@ -70,6 +71,9 @@ public sealed class SileroVadBatcher : IDisposable
                 return (_batches, _windows);
         }
     }
+
+    /// <summary>Gets the time batches spent in the model so far (both halves of a split batch counted), for tuning and soak tests.</summary>
+    public TimeSpan InferenceTime => System.Diagnostics.Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _inferenceTicks));
 
     /// <summary>Gets how many batches ran as two concurrent halves.</summary>
     internal long SplitBatches
@@ -219,11 +223,18 @@ public sealed class SileroVadBatcher : IDisposable
             {
                 _halvesRunning = 1;
             }
-            _runner.Run(Model, _batch, size);
+            RunTimed(_runner, _batch, size);
             Complete(_batch, size);
             if (!FinishHalf())
                 return;
         }
+    }
+
+    private void RunTimed(Runner runner, Ticket[] batch, int size)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        runner.Run(Model, batch, size);
+        Interlocked.Add(ref _inferenceTicks, System.Diagnostics.Stopwatch.GetTimestamp() - started);
     }
 
     /// <summary>Completes the tickets of a batch that ran (their continuations run on the thread pool).</summary>
@@ -343,7 +354,7 @@ public sealed class SileroVadBatcher : IDisposable
                 _work.Wait();
                 if (_stopping)
                     return;
-                _runner.Run(_owner.Model, _batch, _size);
+                _owner.RunTimed(_runner, _batch, _size);
                 Complete(_batch, _size);
                 if (_owner.FinishHalf())
                     _owner.RunBatch(onHelper: true);

@@ -91,6 +91,32 @@ public class ServerLimitsTests
     }
 
     [Fact]
+    public async Task A_server_lagging_past_its_maximum_scheduling_lag_refuses_new_sessions_with_503_until_it_catches_up()
+    {
+        var time = new FakeTimeProvider();
+        await using var server = await VoiceWebSocketServer.StartAsync(session => session.RunPipelineAsync([new AudioEcho()]),
+            new WebSocketServerOptions { Port = 0, MaxSessions = 100, MaxSchedulingLag = TimeSpan.FromMilliseconds(100), TimeProvider = time });
+        using var http = new HttpClient { BaseAddress = server.BaseUrl };
+        var before = await ConnectAsync(server.SocketUrl, origin: null);
+
+        time.Advance(TimeSpan.FromMilliseconds(250 + 400)); // the lag probe, due after 250 ms, ran 400 ms late
+        var lagging = await ConnectAsync(server.SocketUrl, origin: null);
+        var ready = await http.GetAsync("/readyz");
+        for (var i = 0; i < 4; i++)
+            time.Advance(TimeSpan.FromMilliseconds(250)); // a second of probes on time: the lag is over
+        var after = await ConnectAsync(server.SocketUrl, origin: null);
+
+        before.Status.Should().Be(HttpStatusCode.SwitchingProtocols);
+        lagging.Status.Should().Be(HttpStatusCode.ServiceUnavailable, "one session below the maximum, but the server lags");
+        lagging.Client.HttpResponseHeaders!.Should().ContainKey("Retry-After");
+        ready.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        (await ready.Content.ReadAsStringAsync()).Should().Be("lagging");
+        after.Status.Should().Be(HttpStatusCode.SwitchingProtocols);
+        foreach (var client in new[] { before, lagging, after })
+            client.Client.Dispose();
+    }
+
+    [Fact]
     public async Task A_client_sending_in_real_time_is_never_closed_but_one_sending_as_fast_as_it_can_is_closed_with_1008()
     {
         var time = new FakeTimeProvider();

@@ -1,23 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using VoicePipeline.AI;
 using VoicePipeline.Cli.Infrastructure;
-using VoicePipeline.Pipelines;
-using VoicePipeline.Processors;
 using VoicePipeline.Together.Chat;
-using VoicePipeline.Together.Client;
-using VoicePipeline.Together.Realtime;
 using VoicePipeline.Together.Speech;
-using VoicePipeline.Transports.WebSockets;
-using VoicePipeline.Transports.WebSockets.Rtvi;
-using VoicePipeline.Transports.WebSockets.Serializers;
-using VoicePipeline.Vad;
-using VoicePipeline.Vad.Silero;
 
 namespace VoicePipeline.Cli.Commands;
 
@@ -33,6 +19,7 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "The interface to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The port (0 picks a free one).", DefaultValueFactory = _ => 8765 };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Sessions at once; more get 503 with Retry-After.", DefaultValueFactory = _ => 64 };
+        var maxLag = new Option<double?>("--max-lag") { Description = "Also refuse new sessions (503) while the server lags more than this many milliseconds behind (its thread pool's delay, the largest of the last second); off by default." };
         var allowedOrigins = new Option<string[]>("--allowed-origin") { Description = "A browser origin allowed besides the server's own (repeatable; * allows all).", Arity = ArgumentArity.ZeroOrMore };
         var publicUrl = new Option<string?>("--public-url") { Description = "The address the server is reached at from the internet (Twilio's stream URL); by default the request's Host / X-Forwarded-Host." };
         var gracePeriod = new Option<double>("--grace-period") { Description = "Seconds live sessions get to finish on SIGTERM before they are ended.", DefaultValueFactory = _ => 30 };
@@ -45,7 +32,7 @@ internal static class ServeCommand
         var otlp = new Option<string?>("--otlp") { Description = "Export traces (conversation, turn, stt/llm/tts spans) and metrics over OTLP/HTTP to this collector, e.g. http://localhost:4318." };
         var command = new Command("serve", "Serve the voice agent: a browser page at /, the raw wire at /ws, Twilio's webhook at /twilio, /healthz, /readyz and Prometheus /metrics.")
         {
-            host, port, maxSessions, allowedOrigins, publicUrl, gracePeriod, systemPrompt, llmModel, voice, baseUrl, apiKey, verbose, otlp,
+            host, port, maxSessions, maxLag, allowedOrigins, publicUrl, gracePeriod, systemPrompt, llmModel, voice, baseUrl, apiKey, verbose, otlp,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -58,61 +45,25 @@ internal static class ServeCommand
             if (result.GetValue(maxSessions) < 1)
                 throw new ArgumentException("--max-sessions: 1 or more");
             var otlpEndpoint = ServeTelemetry.ParseOtlp(result.GetValue(otlp));
+            if (result.GetValue(maxLag) is <= 0)
+                throw new ArgumentException("--max-lag: milliseconds, more than 0");
             await using var endpoint = await TogetherEndpoint.ResolveAsync(result.GetValue(apiKey), result.GetValue(baseUrl), cancellationToken: cancellationToken).ConfigureAwait(false);
             using var logging = CliLogging.Create(result.GetValue(verbose));
 
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.Services.AddSingleton(logging);
-            builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{result.GetValue(host)}:{result.GetValue(port)}"));
-            ServeTelemetry.Add(builder.Services, otlpEndpoint);
-            builder.Services.AddVoicePipelineServer(o =>
+            var builder = ServeAgent.CreateBuilder(result.GetValue(host)!, result.GetValue(port), logging, o =>
             {
                 o.MaxSessions = result.GetValue(maxSessions);
+                o.MaxSchedulingLag = result.GetValue(maxLag) is { } lag ? TimeSpan.FromMilliseconds(lag) : null;
                 o.DrainGracePeriod = TimeSpan.FromSeconds(grace);
                 foreach (var origin in result.GetValue(allowedOrigins) ?? [])
                     o.AllowedOrigins.Add(origin);
             });
+            ServeTelemetry.Add(builder.Services, otlpEndpoint);
             var app = builder.Build();
             await using (app.ConfigureAwait(false))
             {
-                var together = new TogetherClientOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl };
-                using var chat = TogetherChat.CreateChatClient(together, result.GetValue(llmModel)!);
-                using var vadBatcher = new SileroVadBatcher();
-                var prompt = result.GetValue(systemPrompt);
-                var voiceName = result.GetValue(voice)!;
-
-                app.MapVoicePipelinePage("/", "/ws");
-                // One conversation per session: the user aggregator makes turns and barges in when the user speaks over
-                // the bot; the assistant aggregator after the output records what was actually played.
-                Task RunAgentAsync(WebSocketSession session, bool rtvi)
-                {
-                    var conversation = new LlmContext(prompt).CreateAggregators();
-                    var taskOptions = new PipelineTaskOptions { AudioInSampleRate = 16_000, AudioOutSampleRate = 24_000, LoggerFactory = logging, ConversationId = session.Id };
-                    // Traced sessions carry TTFB and usage on their spans, which come from the processors' metrics frames.
-                    taskOptions.EnableMetrics = taskOptions.EnableUsageMetrics = otlpEndpoint is not null;
-                    var processors = new List<FrameProcessor>();
-                    if (rtvi)
-                    {
-                        var rtviProcessor = new RtviProcessor();
-                        taskOptions.Observers.Add(rtviProcessor.Observer);
-                        processors.Add(rtviProcessor);
-                    }
-                    processors.AddRange(
-                    [
-                        new VadProcessor(new SileroVadAnalyzer(batcher: vadBatcher), new VadParams { StopSecs = 0.5 }),
-                        new TogetherSttService(new TogetherSttOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl }),
-                        conversation.User,
-                        new ChatClientLlmService(chat),
-                        new TogetherTtsService(new TogetherTtsOptions { ApiKey = endpoint.ApiKey, BaseUrl = endpoint.BaseUrl, Voice = voiceName }),
-                    ]);
-                    return session.RunPipelineAsync(processors, taskOptions, [conversation.Assistant]);
-                }
-                app.MapVoicePipeline("/ws", session => RunAgentAsync(session, rtvi: false));
-                app.MapVoicePipeline("/pipecat/ws", session => RunAgentAsync(session, rtvi: true), () => new ProtobufFrameSerializer());
-                app.MapVoicePipeline("/twilio/ws", session => RunAgentAsync(session, rtvi: false), () => new TwilioFrameSerializer());
-                app.MapTwilioConnect("/twilio", "/twilio/ws", publicAddress);
-                app.MapVoicePipelineHealth();
+                using var agent = new ServeAgent(endpoint.BaseUrl, endpoint.ApiKey, result.GetValue(systemPrompt)!, result.GetValue(llmModel)!, result.GetValue(voice)!, logging) { EnableMetrics = otlpEndpoint is not null };
+                agent.MapEndpoints(app, publicAddress);
                 ServeTelemetry.MapMetrics(app);
 
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);

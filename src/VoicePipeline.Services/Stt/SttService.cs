@@ -36,13 +36,20 @@ public abstract partial class SttService : FrameProcessor
     /// <summary>Gets the settings in force.</summary>
     public SttSettings Settings => _settings.Current;
 
+    /// <summary>
+    /// Gets or sets whether user audio goes on downstream once the service has it (true by default, like Pipecat's
+    /// <c>audio_passthrough</c>). A pipeline whose later processors never read input audio (<c>vp serve</c>: aggregators,
+    /// LLM, TTS, output) turns it off and saves every later processor a hop per audio frame. Set it before the pipeline starts.
+    /// </summary>
+    public bool AudioPassthrough { get; set; } = true;
+
     /// <summary>Gets whether transcription is muted (by an <see cref="SttMuteFrame"/>).</summary>
     public bool IsMuted => _muted;
 
     /// <summary>Gets the user id put on transcription frames.</summary>
     protected string UserId { get; }
 
-    /// <summary>Called with each user audio frame (already passed on), on the input loop, unless muted.</summary>
+    /// <summary>Called with each user audio frame (already passed on, unless <see cref="AudioPassthrough"/> is off), on the input loop, unless muted.</summary>
     protected abstract ValueTask OnAudioAsync(InputAudioRawFrame audio, CancellationToken cancellationToken);
 
     /// <summary>Called when the VAD says the user started speaking (already passed on), unless muted.</summary>
@@ -72,9 +79,12 @@ public abstract partial class SttService : FrameProcessor
     /// <inheritdoc />
     protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
-        var push = PushFrameAsync(frame, direction, cancellationToken);
-        if (!push.IsCompletedSuccessfully)
-            await push.ConfigureAwait(false);
+        if (AudioPassthrough || frame is not InputAudioRawFrame)
+        {
+            var push = PushFrameAsync(frame, direction, cancellationToken);
+            if (!push.IsCompletedSuccessfully)
+                await push.ConfigureAwait(false);
+        }
         switch (frame)
         {
             case InputAudioRawFrame audio when !_muted:

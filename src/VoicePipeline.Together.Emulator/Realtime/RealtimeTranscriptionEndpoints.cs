@@ -51,12 +51,12 @@ internal static class RealtimeTranscriptionEndpoints
 
         if (rejection is not null)
         {
-            state.AddRealtimeSession(new RealtimeSessionLog(url, headers, accepted: false));
+            state.AddRealtimeSession(new RealtimeSessionLog(url, headers, accepted: false, options.RecordRealtimeSessions, options.MaxRecordedAudioBytes));
             await EmulatorAuth.WriteErrorAsync(context.Response, status, status == 401 ? "invalid_request_error" : "server_error", code, rejection).ConfigureAwait(false);
             return;
         }
 
-        var log = new RealtimeSessionLog(url, headers, accepted: true);
+        var log = new RealtimeSessionLog(url, headers, accepted: true, options.RecordRealtimeSessions, options.MaxRecordedAudioBytes);
         state.AddRealtimeSession(log);
         var subprotocol = context.WebSockets.WebSocketRequestedProtocols.Contains("realtime") ? "realtime" : null;
         using var socket = await context.WebSockets.AcceptWebSocketAsync(subprotocol).ConfigureAwait(false);

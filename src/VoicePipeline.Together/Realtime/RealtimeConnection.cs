@@ -25,7 +25,8 @@ internal sealed class RealtimeConnection : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket;
     private readonly TimeProvider _timeProvider;
-    private readonly Channel<OutgoingMessage> _outgoing = Channel.CreateUnbounded<OutgoingMessage>(new UnboundedChannelOptions { SingleReader = true });
+    // An idle send loop runs on the appending thread until the send awaits: an append costs no thread-pool hop.
+    private readonly Channel<OutgoingMessage> _outgoing = Channel.CreateUnbounded<OutgoingMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
     private readonly Task _sendLoop;
     private readonly CancellationTokenSource _disposing = new();
     private readonly Action<long>? _onCommitSent;

@@ -45,6 +45,21 @@ public sealed class CustomSynthesizerTests
         JsonDocument.Parse(await german.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetProperty("code").GetString().Should().Be("unsupported_language");
     }
 
+    [Fact]
+    public void The_tone_engine_sounds_each_word_for_its_duration_at_24_kHz_with_word_timings()
+    {
+        var engine = new ToneSpeechSynthesizer();
+
+        var speech = engine.Synthesize(new SynthesisRequest("You said: utterance 7.", "m", "v", Female: false, British: false, Language: null, Speed: 2));
+
+        speech.SampleRate.Should().Be(24_000);
+        speech.Samples.Length.Should().Be(4 * 3000, "four words of 125 ms at speed 2");
+        speech.Words.Select(w => w.Word).Should().Equal("You", "said:", "utterance", "7.");
+        speech.Words[^1].End.Should().Be(TimeSpan.FromMilliseconds(500));
+        speech.Samples.Max().Should().BeGreaterThan((short)7000, "a tone, not silence");
+        engine.Synthesize(new SynthesisRequest("You said: utterance 7.", "m", "v", false, false, null, 2)).Samples.Should().Equal(speech.Samples);
+    }
+
     [Theory]
     [InlineData("af_heart", null, "en-us+f3")]
     [InlineData("am_adam", null, "en-us")]

@@ -19,7 +19,8 @@ public sealed class TogetherSttServiceTests : IAsyncDisposable
     private async Task<(TogetherEmulator Emulator, TogetherSttService Service)> StartAsync(
         Action<TogetherEmulatorOptions>? configure = null, Action<TogetherSttOptions>? options = null, params string[] script)
     {
-        var emulatorOptions = new TogetherEmulatorOptions { ApiKey = Key, Recognizer = new ScriptedRecognizerFactory(script) { SamplesPerWord = 4800 } };
+        // These tests assert on what the emulator received: they opt in to its recording.
+        var emulatorOptions = new TogetherEmulatorOptions { ApiKey = Key, Recognizer = new ScriptedRecognizerFactory(script) { SamplesPerWord = 4800 }, RecordRealtimeSessions = true };
         configure?.Invoke(emulatorOptions);
         _emulator = await TogetherEmulator.StartAsync(emulatorOptions);
         var sttOptions = new TogetherSttOptions

@@ -1,0 +1,131 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using VoicePipeline.AI;
+using VoicePipeline.Pipelines;
+using VoicePipeline.Processors;
+using VoicePipeline.Together.Chat;
+using VoicePipeline.Together.Client;
+using VoicePipeline.Together.Realtime;
+using VoicePipeline.Together.Speech;
+using VoicePipeline.Transports.WebSockets;
+using VoicePipeline.Transports.WebSockets.Rtvi;
+using VoicePipeline.Transports.WebSockets.Serializers;
+using VoicePipeline.Vad;
+using VoicePipeline.Vad.Silero;
+
+namespace VoicePipeline.Cli.Commands;
+
+/// <summary>
+/// What <c>vp serve</c> runs: the web host and, per session, input -> VAD (one shared Silero batcher) -> Together STT
+/// -> user aggregator -> LLM -> Together TTS -> output -> assistant aggregator. The load benchmark builds its server
+/// from this too, so it measures exactly what <c>vp serve</c> runs.
+/// </summary>
+internal sealed class ServeAgent : IDisposable
+{
+    private readonly Uri _baseUrl;
+    private readonly string _apiKey;
+    private readonly string _prompt;
+    private readonly string _voice;
+    private readonly ILoggerFactory _logging;
+    private readonly IDisposable _chatClient;
+    private readonly Microsoft.Extensions.AI.IChatClient _chat;
+
+    public ServeAgent(Uri baseUrl, string apiKey, string systemPrompt, string llmModel, string voice, ILoggerFactory logging)
+    {
+        _baseUrl = baseUrl;
+        _apiKey = apiKey;
+        _prompt = systemPrompt;
+        _voice = voice;
+        _logging = logging;
+        _chat = TogetherChat.CreateChatClient(new TogetherClientOptions { ApiKey = apiKey, BaseUrl = baseUrl }, llmModel);
+        _chatClient = _chat;
+    }
+
+    /// <summary>
+    /// Gets the VAD batcher every session shares. A window waits up to 10 ms for other sessions' windows: with many
+    /// sessions the batches grow several times larger (cheaper per window) and the deadline timer fires less often.
+    /// </summary>
+    public SileroVadBatcher VadBatcher { get; } = new() { MaxWait = TimeSpan.FromMilliseconds(10) };
+
+    /// <summary>
+    /// Gets or sets whether sessions report TTFB and usage metrics (so traced sessions carry them on their spans, which
+    /// come from the processors' metrics frames); <c>vp serve --otlp</c> turns it on.
+    /// </summary>
+    public bool EnableMetrics { get; init; }
+
+    /// <summary>The web host of <c>vp serve</c>: Kestrel on <paramref name="host"/>:<paramref name="port"/>, the voice endpoints' services.</summary>
+    public static WebApplicationBuilder CreateBuilder(string host, int port, ILoggerFactory logging, Action<VoicePipelineServerOptions> configure)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(logging);
+        builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{host}:{port}"));
+        builder.Services.AddVoicePipelineServer(configure);
+        return builder;
+    }
+
+    /// <summary>One session's processors (between the session's input and output), its task options and what follows the output.</summary>
+    public AgentSession CreateSession(WebSocketSession session, bool rtvi)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        // One conversation per session: the user aggregator makes turns and barges in when the user speaks over the
+        // bot; the assistant aggregator after the output records what was actually played.
+        var conversation = new LlmContext(_prompt).CreateAggregators();
+        var taskOptions = new PipelineTaskOptions
+        {
+            AudioInSampleRate = 16_000,
+            AudioOutSampleRate = 24_000,
+            LoggerFactory = _logging,
+            ConversationId = session.Id,
+            EnableMetrics = EnableMetrics,
+            EnableUsageMetrics = EnableMetrics,
+        };
+        var processors = new List<FrameProcessor>();
+        if (rtvi)
+        {
+            var rtviProcessor = new RtviProcessor();
+            taskOptions.Observers.Add(rtviProcessor.Observer);
+            processors.Add(rtviProcessor);
+        }
+        processors.AddRange(
+        [
+            new VadProcessor(new SileroVadAnalyzer(batcher: VadBatcher), new VadParams { StopSecs = StopSecs }),
+            // Nothing after the STT reads the user's audio: it stops there instead of visiting five more processors.
+            new TogetherSttService(new TogetherSttOptions { ApiKey = _apiKey, BaseUrl = _baseUrl }) { AudioPassthrough = false },
+            conversation.User,
+            new ChatClientLlmService(_chat),
+            new TogetherTtsService(new TogetherTtsOptions { ApiKey = _apiKey, BaseUrl = _baseUrl, Voice = _voice }),
+        ]);
+        return new AgentSession(processors, taskOptions, [conversation.Assistant]);
+    }
+
+    /// <summary>The VAD's stop seconds in <c>vp serve</c>.</summary>
+    public const double StopSecs = 0.5;
+
+    /// <summary>
+    /// Maps the page <c>/</c>, the raw wire <c>/ws</c>, Pipecat's clients <c>/pipecat/ws</c>, Twilio's <c>/twilio</c> and
+    /// <c>/twilio/ws</c>, <c>/healthz</c> and <c>/readyz</c>; <paramref name="run"/> runs a session (by default its pipeline as is).
+    /// </summary>
+    public void MapEndpoints(WebApplication app, Uri? publicAddress, Func<WebSocketSession, AgentSession, Task>? run = null)
+    {
+        run ??= static (session, agent) => session.RunPipelineAsync(agent.Processors, agent.TaskOptions, agent.AfterOutput);
+        app.MapVoicePipelinePage("/", "/ws");
+        app.MapVoicePipeline("/ws", session => run(session, CreateSession(session, rtvi: false)));
+        app.MapVoicePipeline("/pipecat/ws", session => run(session, CreateSession(session, rtvi: true)), () => new ProtobufFrameSerializer());
+        app.MapVoicePipeline("/twilio/ws", session => run(session, CreateSession(session, rtvi: false)), () => new TwilioFrameSerializer());
+        app.MapTwilioConnect("/twilio", "/twilio/ws", publicAddress);
+        app.MapVoicePipelineHealth();
+    }
+
+    public void Dispose()
+    {
+        _chatClient.Dispose();
+        VadBatcher.Dispose();
+    }
+}
+
+/// <summary>One session of the agent: the processors between input and output, the task's options, what follows the output.</summary>
+internal sealed record AgentSession(List<FrameProcessor> Processors, PipelineTaskOptions TaskOptions, IReadOnlyList<FrameProcessor> AfterOutput);
