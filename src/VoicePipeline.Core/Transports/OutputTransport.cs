@@ -689,6 +689,9 @@ public abstract partial class OutputTransport : FrameProcessor
 
     private TimeSpan Now => TimeProvider.GetElapsedTime(_origin);
 
+    /// <summary>A move of the clock while a timer is armed that is more than the time arming takes.</summary>
+    private static readonly TimeSpan s_clockJump = TimeSpan.FromMilliseconds(1);
+
     /// <summary>Waits until <paramref name="until"/> by the pipeline's clock (exact under a fake clock), or a wake-up.</summary>
     private async ValueTask WaitAsync(TimeSpan? until, Task wake, CancellationToken stop)
     {
@@ -702,8 +705,18 @@ public abstract partial class OutputTransport : FrameProcessor
             return;
         var elapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var timer = TimeProvider.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), elapsed, remaining, Timeout.InfiniteTimeSpan);
-        if (due - Now <= TimeSpan.Zero)
-            return; // the clock moved while the timer was armed
+        // A timer's period counts from when it is armed: if the clock jumped between reading it and arming (a fake
+        // clock's step), the timer would fire that much after the due time. Arm it again until the reading holds.
+        while (true)
+        {
+            var left = due - Now;
+            if (left <= TimeSpan.Zero)
+                return;
+            if (remaining - left < s_clockJump)
+                break;
+            remaining = left;
+            timer.Change(remaining, Timeout.InfiniteTimeSpan);
+        }
         await Task.WhenAny(elapsed.Task, wake).WaitAsync(stop).ConfigureAwait(false);
     }
 
