@@ -113,20 +113,5 @@ internal static class TestAudio
     }
 
     /// <summary>Runs a tool to completion and throws with its stderr when it fails.</summary>
-    public static string Run(string fileName, IEnumerable<string> arguments)
-    {
-        var psi = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"Could not start {fileName}.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{fileName} did not finish within 2 minutes.");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{fileName} failed ({process.ExitCode}): {stderr.Result}");
-        return stdout.Result;
-    }
+    public static string Run(string fileName, IEnumerable<string> arguments) => ToolRun.RunChecked(fileName, arguments);
 }

@@ -223,20 +223,6 @@ public class PipecatClientTests
         private static string SourceFile([CallerFilePath] string path = "") => path;
 
         private static void Run(string directory, string tool, params string[] arguments)
-        {
-            var start = new System.Diagnostics.ProcessStartInfo(tool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in arguments)
-                start.ArgumentList.Add(argument);
-            using var process = System.Diagnostics.Process.Start(start)!;
-            var output = process.StandardOutput.ReadToEndAsync();
-            var error = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{tool} {string.Join(' ', arguments)} did not finish in 5 minutes");
-            }
-            if (process.ExitCode != 0)
-                throw new InvalidOperationException($"{tool} {string.Join(' ', arguments)} failed ({process.ExitCode}): {output.Result}\n{error.Result}");
-        }
+            => ToolRun.RunChecked(tool, arguments, directory, TimeSpan.FromMinutes(5));
     }
 }

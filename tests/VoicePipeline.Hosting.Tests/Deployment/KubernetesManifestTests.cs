@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
+using VoicePipeline.Tests.Shared;
 
 namespace VoicePipeline.Hosting.Tests.Deployment;
 
@@ -75,37 +75,16 @@ public sealed class KubernetesManifestTests
         try
         {
             if (!File.Exists(Path.Combine(validator, "node_modules", ".package-lock.json")))
-                (await RunAsync(validator, "npm", "ci", "--no-audit", "--no-fund")).ExitCode.Should().Be(0, "npm ci installs the validator");
+                ToolRun.RunChecked("npm", ["ci", "--no-audit", "--no-fund"], validator, TimeSpan.FromMinutes(5));
         }
         finally
         {
             s_npm.Release();
         }
-        var (exitCode, output) = await RunAsync(validator, "node", ["validate.mjs", .. files]);
+        var (exitCode, output, _) = ToolRun.Run("node", ["validate.mjs", .. files], validator);
         var documents = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(line => line.StartsWith('{')).Select(line => JsonNode.Parse(line)!).ToList();
         documents.Should().NotBeEmpty(output);
         return (exitCode, documents);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunAsync(string directory, string tool, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(tool) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', arguments)} did not finish in 5 minutes: {await error}");
-        }
-        return (process.ExitCode, await output + await error);
     }
 
     private static string RepositoryRoot([CallerFilePath] string source = "")
