@@ -39,6 +39,9 @@ internal sealed class FakeSession : IRealtimeSttSession
         }
     }
 
+    /// <summary>Gets the length of each append, in order.</summary>
+    public List<int> AppendLengths { get; } = [];
+
     public void Append(ReadOnlySpan<short> samples)
     {
         int total;
@@ -47,6 +50,8 @@ internal sealed class FakeSession : IRealtimeSttSession
             foreach (var s in samples)
                 _audio.Add(s);
             total = _audio.Count;
+            if (!samples.IsEmpty)
+                AppendLengths.Add(samples.Length);
         }
         if (!samples.IsEmpty)
             OnAppend?.Invoke(this, total);

@@ -58,6 +58,40 @@ public class RealtimeSttServiceTests
     }
 
     [Fact]
+    public async Task With_an_append_interval_audio_goes_in_gathered_appends_and_a_commit_sends_the_rest_first()
+    {
+        var audioAtCommit = -1;
+        var stt = new FakeRealtimeStt(new SttSettings { Model = "m1" }, new RealtimeSttOptions { AppendInterval = TimeSpan.FromMilliseconds(100), FinalTranscriptTimeout = TimeSpan.FromSeconds(5) })
+        {
+            Configure = session => session.OnCommit = s =>
+            {
+                audioAtCommit = s.Audio.Length;
+                s.Emit(new RealtimeSttEvent(RealtimeSttEventKind.Final, "done"));
+            },
+        };
+        await using var harness = await FrameProcessorHarness.StartAsync(stt, Harness());
+        var sent = await SpeakAsync(harness, 0, 8320); // 26 frames of 20 ms: five appends of 100 ms and one of 20 ms
+
+        (await harness.WaitForDownstreamAsync<TranscriptionFrame>()).Text.Should().Be("done");
+        await harness.EndAsync();
+
+        var session = stt.Snapshot().Should().ContainSingle().Subject;
+        session.Audio.Should().Equal(sent);
+        audioAtCommit.Should().Be(sent.Length, "the commit came after every sample, the 20 ms not yet gathered included");
+        // The first append may carry what arrived while the session was connecting; after it, 100 ms at a time.
+        session.AppendLengths.Skip(1).SkipLast(1).Should().OnlyContain(length => length == 1600);
+        session.AppendLengths.Count.Should().BeLessThanOrEqualTo(7, "26 frames went out in a handful of appends, not one each");
+    }
+
+    [Fact]
+    public void An_append_interval_beyond_a_second_is_refused()
+    {
+        var build = () => new FakeRealtimeStt(new SttSettings { Model = "m1" }, new RealtimeSttOptions { AppendInterval = TimeSpan.FromSeconds(2) });
+
+        build.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("AppendInterval");
+    }
+
+    [Fact]
     public async Task A_session_dropped_mid_utterance_is_replaced_and_the_whole_utterance_replayed()
     {
         var stt = Answering();

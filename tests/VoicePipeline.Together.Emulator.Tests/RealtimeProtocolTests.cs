@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using VoicePipeline.Together.Emulator.Realtime;
 using VoicePipeline.Together.Emulator.Recognition;
 
 namespace VoicePipeline.Together.Emulator.Tests;
@@ -115,5 +116,54 @@ public sealed class RealtimeProtocolTests : IAsyncLifetime
 
         unknown.GetProperty("error").GetProperty("code").GetString().Should().Be("unknown_event");
         invalid.GetProperty("error").GetProperty("code").GetString().Should().Be("invalid_json");
+    }
+
+    [Fact]
+    public async Task Appends_in_every_json_spelling_deliver_the_same_audio_and_bad_base64_gets_an_error()
+    {
+        using var socket = await ConnectAsync();
+        await ReceiveAsync(socket);
+        var pcm = Enumerable.Range(0, 640).Select(i => (byte)(i * 37)).ToArray();
+        var base64 = Convert.ToBase64String(pcm);
+        base64.Should().Contain("/", "the escaped spelling below must have something to escape");
+        string[] spellings =
+        [
+            $"{{\"type\":\"input_audio_buffer.append\",\"audio\":\"{base64}\"}}",                       // the client's own
+            $"{{ \"audio\" : \"{base64}\", \"type\" : \"input_audio_buffer.append\", \"extra\": [1, {{\"a\": 2}}] }}", // audio first, an unknown field
+            $"{{\"type\":\"input_audio_buffer.append\",\"audio\":\"{base64.Replace("/", "\\/", StringComparison.Ordinal)}\"}}", // '/' escaped, as some writers do
+        ];
+        foreach (var spelling in spellings)
+            await socket.SendAsync(Encoding.UTF8.GetBytes(spelling), WebSocketMessageType.Text, true, default);
+        await socket.SendAsync("{\"type\":\"input_audio_buffer.append\",\"audio\":\"not base64!\"}"u8.ToArray(), WebSocketMessageType.Text, true, default);
+        var error = JsonDocument.Parse((await ReceiveAsync(socket)).Text).RootElement;
+
+        error.GetProperty("error").GetProperty("code").GetString().Should().Be("invalid_audio");
+        var session = _emulator.RealtimeSessions.Should().ContainSingle().Subject;
+        session.AudioBytesReceived.Should().Be(3 * pcm.Length);
+        session.LargestAppendBytes.Should().Be(pcm.Length);
+    }
+
+    [Theory]
+    [InlineData("{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\"}", true, 3)]
+    [InlineData("{\"audio\":\"AAEC\",\"type\":\"input_audio_buffer.append\"}", true, 3)]
+    [InlineData("{\"type\":\"input_audio_buffer.commit\",\"audio\":\"AAEC\"}", false, 0)]
+    [InlineData("{\"type\":\"input_audio_buffer.append\"}", false, 0)]
+    [InlineData("{\"type\":\"input_audio_buffer.append\",\"audio\":3}", false, 0)]
+    [InlineData("{\"type\":\"input_audio_buffer.append\",\"audio\":\"AA EC\"}", true, 3)] // whitespace is skipped, as Convert.FromBase64String does
+    [InlineData("{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\"} trailing", false, 0)]
+    [InlineData("[\"input_audio_buffer.append\"]", false, 0)]
+    [InlineData("{\"type\":\"input_audio_buffer.append\",\"audio\":\"AAEC\"", false, 0)]
+    public void The_append_fast_path_takes_only_well_formed_appends(string json, bool taken, int bytes)
+    {
+        var pcm = new byte[1];
+
+        var result = RealtimeTranscriptionEndpoints.TryDecodeAppend(Encoding.UTF8.GetBytes(json), ref pcm, out var length);
+
+        result.Should().Be(taken);
+        if (taken)
+        {
+            length.Should().Be(bytes);
+            pcm.AsSpan(0, length).ToArray().Should().Equal(0, 1, 2);
+        }
     }
 }

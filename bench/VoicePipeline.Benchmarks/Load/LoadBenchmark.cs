@@ -40,8 +40,9 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         var audio = await LoadAudio.LoadAsync();
         await using var server = await LoadServer.StartAsync(maxSessions: 100_000);
         using var clients = ClientProcess.Start(audio);
-        var run = new Runner(server, clients);
-        Progress($"{GcChoice.Describe()}; recording {audio.LoopSeconds:F1} s looped, {audio.Stops.Length / 3} utterances per pass");
+        using var allocations = args.Contains("--allocations") ? new AllocationSampler() : null;
+        var run = new Runner(server, clients) { Allocations = allocations };
+        Progress($"{GcChoice.Describe()}; recording {audio.LoopSeconds:F1} s looped, {audio.Stops[0].Length / 3} utterances per pass, {LoadAudio.Phases} starting points");
 
         // A warm-up, so JIT and first-use allocations are not counted as sessions' memory.
         // Tiered compilation keeps recompiling for 20-30 s at first (per-utterance paths need time to be called often enough).
@@ -141,6 +142,26 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
     {
         private static readonly TimeSpan s_commandTimeout = TimeSpan.FromMinutes(2);
         private (long Batches, long Windows) _vadBefore;
+        private (TimeSpan Pause, int Gen0, int Gen2) _gcBefore;
+        private readonly List<(long Pending, int Threads)> _poolSamples = [];
+        private Timer? _sampler;
+
+        public AllocationSampler? Allocations { get; init; }
+
+        private long PoolQueue(int percentile)
+        {
+            lock (_poolSamples)
+            {
+                var sorted = _poolSamples.Select(s => s.Pending).Order().ToArray();
+                return sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
+            }
+        }
+
+        private int PoolThreads()
+        {
+            lock (_poolSamples)
+                return _poolSamples.Count == 0 ? 0 : _poolSamples.Max(s => s.Threads);
+        }
 
         /// <summary>Gets every ramp step and measured phase so far, in order.</summary>
         public List<Phase> Steps { get; } = [];
@@ -214,6 +235,9 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             var stats = await clients.SendAsync("stats", s_commandTimeout); // resets the clients' windows
             (echo ? server.EchoLag : server.FrameLag).Reset();
             _vadBefore = server.VadBatcher.Statistics;
+            _gcBefore = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
+            _poolSamples.Clear();
+            _sampler ??= new Timer(_ => { lock (_poolSamples) _poolSamples.Add((ThreadPool.PendingWorkItemCount, ThreadPool.ThreadCount)); }, null, 50, 50);
             return (Stopwatch.GetTimestamp(), ProcessMetrics.Cpu(), stats.GetProperty("cpu_ms").GetDouble(), stats.GetProperty("closed_early").GetDouble(), stats.GetProperty("failed").GetDouble());
         }
 
@@ -226,8 +250,11 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             var stats = await clients.SendAsync("stats", s_commandTimeout);
             var seconds = Stopwatch.GetElapsedTime(window.Start).TotalSeconds;
             var vad = server.VadBatcher.Statistics;
+            if (Allocations is { } sampler)
+                Progress("allocated most: " + string.Join(", ", sampler.TakeTop(25).Select(t => FormattableString.Invariant($"{t.Type} {t.MiB / seconds:F2} MiB/s"))));
             if (!echo && vad.Batches > _vadBefore.Batches)
                 Progress(FormattableString.Invariant($"VAD: {(vad.Windows - _vadBefore.Windows) / seconds:F0} windows/s in batches of {(double)(vad.Windows - _vadBefore.Windows) / (vad.Batches - _vadBefore.Batches):F1} on average"));
+            Progress(FormattableString.Invariant($"GC: {GC.CollectionCount(0) - _gcBefore.Gen0} collections ({GC.CollectionCount(2) - _gcBefore.Gen2} gen2), paused {(GC.GetTotalPauseDuration() - _gcBefore.Pause).TotalMilliseconds / seconds:F1} ms/s; frame lag p50/p90 {lag.Percentile(50):F1}/{lag.Percentile(90):F1} ms; pool queue p50/p99/max {PoolQueue(50)}/{PoolQueue(99)}/{PoolQueue(100)}, threads max {PoolThreads()}; finals {stats.GetProperty("event_lags").GetDouble():F0} timed, {stats.GetProperty("unmatched_finals").GetDouble():F0} not matched to a stop"));
             var broken = stats.GetProperty("closed_early").GetDouble() - window.ClosedEarly + stats.GetProperty("failed").GetDouble() - window.Failed;
             return new Phase(sessions, seconds, frameLag, stats.GetProperty("event_lag_p99_ms").GetDouble(), stats.GetProperty("event_lag_p50_ms").GetDouble(),
                 cpu.TotalMilliseconds, stats.GetProperty("cpu_ms").GetDouble() - window.ClientCpu, stats.GetProperty("late_p99_ms").GetDouble(), rss,

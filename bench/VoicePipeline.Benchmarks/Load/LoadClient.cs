@@ -63,6 +63,7 @@ internal static class LoadClient
         private volatile Session[] _sessions = [];
         private volatile bool _stopped;
         private long _finals;
+        private long _unmatched;
         private long _closedEarly;
         private long _failed;
         private long _received;
@@ -114,6 +115,7 @@ internal static class LoadClient
                 ["event_lag_p50_ms"] = _eventLag.Percentile(50),
                 ["event_lags"] = _eventLag.Count,
                 ["finals"] = Interlocked.Read(ref _finals),
+                ["unmatched_finals"] = Interlocked.Exchange(ref _unmatched, 0),
                 ["closed_early"] = Interlocked.Read(ref _closedEarly),
                 ["failed"] = Interlocked.Read(ref _failed),
                 ["received_bytes"] = Interlocked.Read(ref _received),
@@ -205,7 +207,9 @@ internal static class LoadClient
                 socket.Dispose();
                 return (null, refused);
             }
-            var session = new Session(this, socket, t0, maxMessages);
+            // Each session starts at one of the recording's phases, so turns are spread over time as real callers'
+            // are, instead of every session ending an utterance at the same moment.
+            var session = new Session(this, socket, t0, maxMessages, Random.Shared.Next(LoadAudio.Phases));
             session.Receiving = Task.Run(session.ReceiveAsync);
             return (session, false);
         }
@@ -223,8 +227,9 @@ internal static class LoadClient
 
         private static string Json(Dictionary<string, double> figures) => JsonSerializer.Serialize(figures);
 
-        private sealed class Session(Fleet fleet, ClientWebSocket socket, long t0, long maxMessages)
+        private sealed class Session(Fleet fleet, ClientWebSocket socket, long t0, long maxMessages, int phase)
         {
+            private readonly long _firstMessage = fleet._audio.FirstMessage(phase);
             private long _next;
             private volatile bool _sending;
             private volatile bool _closing;
@@ -252,7 +257,7 @@ internal static class LoadClient
                     return;
                 fleet._late.Record((now - due) * 1000.0 / Stopwatch.Frequency);
                 var loop = fleet._audio.Loop;
-                var offset = (int)(_next * LoadAudio.MessageBytes % loop.Length);
+                var offset = (int)((_firstMessage + _next) * LoadAudio.MessageBytes % loop.Length);
                 Interlocked.Increment(ref _next);
                 ValueTask send;
                 try
@@ -331,8 +336,13 @@ internal static class LoadClient
                     return;
                 Interlocked.Increment(ref fleet._finals);
                 var audioSeconds = (double)(Stopwatch.GetTimestamp() - t0) / Stopwatch.Frequency;
-                if (fleet._audio.LatestStop(audioSeconds) is { } stop)
-                    fleet._eventLag.Record((audioSeconds - stop) * 1000);
+                var stop = fleet._audio.LatestStop(phase, audioSeconds);
+                // The table's next stop only just ahead: this session's VAD decided a little earlier than the table's
+                // (batched inference differs in the last bits), so which stop the final belongs to is unknown.
+                if (fleet._audio.LatestStop(phase, audioSeconds + 0.3) != stop)
+                    Interlocked.Increment(ref fleet._unmatched);
+                else if (stop is { } matched)
+                    fleet._eventLag.Record((audioSeconds - matched) * 1000);
             }
 
             private async Task AwaitSendAsync(ValueTask send)

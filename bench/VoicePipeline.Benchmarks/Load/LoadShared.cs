@@ -82,16 +82,19 @@ internal sealed class LagHistogram
 }
 
 /// <summary>
-/// The speech every load client streams: a LibriVox recording (samples/) at 16 kHz mono in 20 ms messages, looped, and
-/// the audio times at which the server's VAD (same model and parameters as <c>vp serve</c>) decides each utterance ended.
+/// The speech every load client streams: a LibriVox recording (samples/) at 16 kHz mono in 20 ms messages, looped, each
+/// session starting at one of <see cref="Phases"/> points of it (so sessions' turns are spread over time, as real
+/// callers' are); and for each starting point, the audio times at which the server's VAD (same model and parameters as
+/// <c>vp serve</c>) decides each utterance ended.
 /// </summary>
 internal sealed class LoadAudio
 {
     public const int SampleRate = 16_000;
     public const int MessageBytes = SampleRate / 50 * 2;
+    public const int Phases = 16;
     public static readonly TimeSpan MessageDuration = TimeSpan.FromMilliseconds(20);
 
-    private LoadAudio(byte[] loop, double[] stops)
+    private LoadAudio(byte[] loop, double[][] stops)
     {
         Loop = loop;
         Stops = stops;
@@ -100,10 +103,16 @@ internal sealed class LoadAudio
     /// <summary>Gets one pass of the recording, padded with silence to whole messages.</summary>
     public byte[] Loop { get; }
 
-    /// <summary>Gets the VAD's stop decisions (audio seconds) over the first three passes; later ones repeat the third pass's.</summary>
-    public double[] Stops { get; }
+    /// <summary>
+    /// Gets, for each phase, the VAD's stop decisions (seconds from the session's first message) over the first three
+    /// passes; later ones repeat the third pass's.
+    /// </summary>
+    public double[][] Stops { get; }
 
     public double LoopSeconds => Loop.Length / 2.0 / SampleRate;
+
+    /// <summary>Gets the message of the recording a session of <paramref name="phase"/> starts with.</summary>
+    public long FirstMessage(int phase) => (long)phase * (Loop.Length / MessageBytes) / Phases;
 
     public static async Task<LoadAudio> LoadAsync()
     {
@@ -111,41 +120,45 @@ internal sealed class LoadAudio
         var messages = (samples.Length * 2 + MessageBytes - 1) / MessageBytes;
         var loop = new byte[messages * MessageBytes];
         Pcm.WriteLittleEndian(samples, loop);
+        var stops = new double[Phases][];
+        Parallel.For(0, Phases, phase => stops[phase] = VadStops(loop, (int)((long)phase * messages / Phases) * MessageBytes));
+        return new LoadAudio(loop, stops);
+    }
 
-        // The stops of three passes, through the analyzer and state machine the server's VadProcessor runs.
+    /// <summary>The stops of three passes from <paramref name="start"/>, through the analyzer and state machine the server's VadProcessor runs.</summary>
+    private static double[] VadStops(byte[] loop, int start)
+    {
         using var analyzer = new SileroVadAnalyzer();
         var machine = new VadStateMachine(new VadParams { StopSecs = Cli.Commands.ServeAgent.StopSecs }, analyzer.WindowDuration);
         var windows = new VadWindow[analyzer.GetMaxWindows(MessageBytes / 2)];
         var stops = new List<double>();
-        for (var pass = 0; pass < 3; pass++)
+        for (var sent = 0; sent < 3 * loop.Length; sent += MessageBytes)
         {
-            for (var offset = 0; offset < loop.Length; offset += MessageBytes)
+            var count = analyzer.Analyze(MemoryMarshal.Cast<byte, short>(loop.AsSpan((start + sent) % loop.Length, MessageBytes)), windows);
+            for (var i = 0; i < count; i++)
             {
-                var count = analyzer.Analyze(MemoryMarshal.Cast<byte, short>(loop.AsSpan(offset, MessageBytes)), windows);
-                for (var i = 0; i < count; i++)
-                {
-                    if (machine.Update(windows[i]) is { Speaking: false } stop)
-                        stops.Add(stop.Timestamp.TotalSeconds);
-                }
+                if (machine.Update(windows[i]) is { Speaking: false } stop)
+                    stops.Add(stop.Timestamp.TotalSeconds);
             }
         }
-        return new LoadAudio(loop, stops.ToArray());
+        return stops.ToArray();
     }
 
     public static LoadAudio FromFiles(string audioPath, string stopsPath)
-        => new(File.ReadAllBytes(audioPath), File.ReadAllLines(stopsPath).Select(l => double.Parse(l, CultureInfo.InvariantCulture)).ToArray());
+        => new(File.ReadAllBytes(audioPath), File.ReadAllLines(stopsPath)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray()).ToArray());
 
     public (string Audio, string Stops) WriteFiles(string directory)
     {
         var audio = Path.Combine(directory, "load-audio.pcm");
         var stops = Path.Combine(directory, "load-stops.txt");
         File.WriteAllBytes(audio, Loop);
-        File.WriteAllLines(stops, Stops.Select(s => s.ToString("R", CultureInfo.InvariantCulture)));
+        File.WriteAllLines(stops, Stops.Select(phase => string.Join(' ', phase.Select(s => s.ToString("R", CultureInfo.InvariantCulture)))));
         return (audio, stops);
     }
 
-    /// <summary>The latest stop decision at or before audio time <paramref name="seconds"/>, or null before the first.</summary>
-    public double? LatestStop(double seconds)
+    /// <summary>The latest stop decision of a session of <paramref name="phase"/> at or before its audio time <paramref name="seconds"/>, or null before the first.</summary>
+    public double? LatestStop(int phase, double seconds)
     {
         var period = LoopSeconds;
         var shift = 0.0;
@@ -156,10 +169,11 @@ internal sealed class LoadAudio
             shift = passes * period;
             seconds -= shift;
         }
-        var index = Array.BinarySearch(Stops, seconds);
+        var stops = Stops[phase];
+        var index = Array.BinarySearch(stops, seconds);
         if (index < 0)
             index = ~index - 1;
-        return index < 0 ? null : Stops[index] + shift;
+        return index < 0 ? null : stops[index] + shift;
     }
 
     public static string FindSample(string name)

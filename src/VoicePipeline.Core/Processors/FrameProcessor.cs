@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -384,6 +385,7 @@ public abstract class FrameProcessor : IAsyncDisposable
         return work.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitGuardedAsync(work, frame, token);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitGuardedAsync(ValueTask work, Frame frame, CancellationToken token)
     {
         try

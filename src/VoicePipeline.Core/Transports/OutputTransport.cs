@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using VoicePipeline.Frames;
 using VoicePipeline.Processors;
@@ -415,6 +416,7 @@ public abstract partial class OutputTransport : FrameProcessor
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PlayNextAsync(CancellationToken stop)
     {
         Item? head;
@@ -508,6 +510,7 @@ public abstract partial class OutputTransport : FrameProcessor
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask PlayChunkAsync(Item chunk, int epoch, CancellationToken stop)
     {
         List<TtsTextFrame>? words;
@@ -693,6 +696,7 @@ public abstract partial class OutputTransport : FrameProcessor
     private static readonly TimeSpan s_clockJump = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Waits until <paramref name="until"/> by the pipeline's clock (exact under a fake clock), or a wake-up.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WaitAsync(TimeSpan? until, Task wake, CancellationToken stop)
     {
         if (until is not { } due)

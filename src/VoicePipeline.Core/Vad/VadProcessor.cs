@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using VoicePipeline.Frames;
 using VoicePipeline.Processors;
@@ -51,6 +52,7 @@ public sealed class VadProcessor : FrameProcessor
             : base.QueueFrameAsync(frame, direction, cancellationToken);
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
         switch (frame)
@@ -75,6 +77,7 @@ public sealed class VadProcessor : FrameProcessor
         return ValueTask.CompletedTask;
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AnalyzeAsync(InputAudioRawFrame audio, CancellationToken cancellationToken)
     {
         if (audio.SampleRate != _rate || audio.Channels != _channels)

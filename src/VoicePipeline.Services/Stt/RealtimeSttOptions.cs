@@ -21,6 +21,14 @@ public sealed class RealtimeSttOptions
     /// <summary>Gets or sets how much untranscribed audio is kept for replay after a reconnect.</summary>
     public TimeSpan MaxReplay { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Gets or sets how much audio is gathered into one send (0 to 1 s; 0, the default, sends every frame as it comes).
+    /// Audio gathered is always sent before a commit, a live settings change and a graceful close, so the end of a turn
+    /// is never late; a longer interval costs interim transcripts up to that much delay and saves messages (a server
+    /// carrying hundreds of sessions sends a fifth as many at 100 ms).
+    /// </summary>
+    public TimeSpan AppendInterval { get; set; }
+
     /// <summary>Gets or sets after how long without sending audio a keep-alive (100 ms of silence) is sent.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -47,6 +55,8 @@ public sealed class RealtimeSttOptions
             throw new ArgumentOutOfRangeException(nameof(MaxConnectAttempts), MaxConnectAttempts, "RealtimeSttOptions.MaxConnectAttempts must be at least 1.");
         if (MaxReplay < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(MaxReplay), MaxReplay, "RealtimeSttOptions.MaxReplay must not be negative.");
+        if (AppendInterval < TimeSpan.Zero || AppendInterval > TimeSpan.FromSeconds(1))
+            throw new ArgumentOutOfRangeException(nameof(AppendInterval), AppendInterval, "RealtimeSttOptions.AppendInterval must be from 0 to 1 s.");
         return this;
     }
 

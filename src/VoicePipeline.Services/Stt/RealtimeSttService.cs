@@ -9,7 +9,8 @@ namespace VoicePipeline.Services;
 
 /// <summary>
 /// Base of the streaming speech-to-text processors (a provider session that takes audio as it comes and transcribes
-/// on commit). Audio is converted to the provider's rate and mono, sent as it arrives and kept until transcribed; every
+/// on commit). Audio is converted to the provider's rate and mono, sent as it arrives (or gathered into sends of
+/// <see cref="RealtimeSttOptions.AppendInterval"/>) and kept until transcribed; every
 /// <see cref="UserStoppedSpeakingFrame"/> commits the utterance. A dropped session is reconnected (Polly: exponential
 /// backoff with jitter on the pipeline's clock) and every utterance not yet transcribed is replayed, so none of it is
 /// lost. Settings that a session can take live are sent at once; the others open a new session between turns. An idle
@@ -30,6 +31,8 @@ public abstract partial class RealtimeSttService : SttService
     private int _replayCount;
     private long _replayStart;   // absolute position (samples since the stream began) of _replay[0]
     private long _appended;      // absolute position of the next sample
+    private long _sent;          // absolute position of the first sample not yet handed to the live session
+    private readonly int _appendSamples;
     private IRealtimeSttSession? _live;
     private Task? _closing;
     private volatile bool _stopping;
@@ -63,6 +66,7 @@ public abstract partial class RealtimeSttService : SttService
         SampleRate = sampleRate;
         _options = (options?.Clone() ?? new RealtimeSttOptions()).Validate();
         _replay = new short[sampleRate * 4];
+        _appendSamples = (int)(_options.AppendInterval.TotalSeconds * sampleRate);
     }
 
     /// <summary>Gets the rate the provider takes audio at.</summary>
@@ -181,8 +185,11 @@ public abstract partial class RealtimeSttService : SttService
                 else
                     live = true;
             }
-            if (live)
-                _live?.Update(Settings);
+            if (live && _live is { } session)
+            {
+                Flush(session); // the audio before the change is the old settings'
+                session.Update(Settings);
+            }
             ReconnectIfIdle();
         }
         return ValueTask.CompletedTask;
@@ -248,12 +255,21 @@ public abstract partial class RealtimeSttService : SttService
         lock (_gate)
         {
             Remember(samples);
-            if (_live is { } session)
-            {
-                session.Append(samples);
-                _lastSend = TimeProvider.GetTimestamp();
-            }
+            if (_live is { } session && _appended - _sent >= _appendSamples)
+                Flush(session);
         }
+    }
+
+    /// <summary>Hands the audio not yet sent to <paramref name="session"/> (caller holds the lock).</summary>
+    private void Flush(IRealtimeSttSession session)
+    {
+        var from = (int)Math.Clamp(_sent - _replayStart, 0, _replayCount);
+        if (from < _replayCount)
+        {
+            session.Append(_replay.AsSpan(from, _replayCount - from));
+            _lastSend = TimeProvider.GetTimestamp();
+        }
+        _sent = _appended;
     }
 
     private void Commit(TimeSpan speechEnd, double stopSecs)
@@ -263,7 +279,11 @@ public abstract partial class RealtimeSttService : SttService
             _pending.Enqueue(new SpeechTurn(_appended, _speechStart, speechEnd, TimeProvider.GetTimestamp(), stopSecs));
             if (_drained.Task.IsCompleted)
                 _drained = NewSignal(completed: false);
-            _live?.Commit();
+            if (_live is { } session)
+            {
+                Flush(session);
+                session.Commit();
+            }
             (_speaking, _speechStart) = (false, null);
         }
         StartTtfbMetrics();
@@ -275,7 +295,11 @@ public abstract partial class RealtimeSttService : SttService
         _keepAlive?.Dispose();
         IRealtimeSttSession? live;
         lock (_gate)
+        {
             (live, _live) = (_live, null);
+            if (live is not null && gracefully)
+                Flush(live);
+        }
         if (live is not null && gracefully)
             await live.CloseAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -309,8 +333,7 @@ public abstract partial class RealtimeSttService : SttService
             Span<short> silence = stackalloc short[SampleRate / 10];
             silence.Clear();
             Remember(silence);
-            session.Append(silence);
-            _lastSend = TimeProvider.GetTimestamp();
+            Flush(session);
         }
     }
 
@@ -320,7 +343,7 @@ public abstract partial class RealtimeSttService : SttService
         // Between turns only a short pre-roll is worth replaying; trimmed in one go once it doubles (amortized).
         var preroll = SampleRate * 2;
         if (!_speaking && _pending.Count == 0 && _replayCount > 2 * preroll)
-            Forget(_replayStart + _replayCount - preroll);
+            Forget(Math.Min(_replayStart + _replayCount - preroll, _sent));
         if (_replayCount + samples.Length > _replay.Length)
         {
             var max = Math.Max((int)(_options.MaxReplay.TotalSeconds * SampleRate), 4 * samples.Length);
@@ -361,6 +384,7 @@ public abstract partial class RealtimeSttService : SttService
         }
         session.Append(_replay.AsSpan(position, _replayCount - position));
         _lastSend = TimeProvider.GetTimestamp();
+        _sent = _appended;
     }
 
     private async Task SuperviseAsync(CancellationToken stop)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using VoicePipeline.Frames;
 using VoicePipeline.Metrics;
@@ -77,6 +78,7 @@ public abstract partial class SttService : FrameProcessor
     }
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     protected override async ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
         if (AudioPassthrough || frame is not InputAudioRawFrame)

@@ -91,6 +91,59 @@ internal static class RealtimeTranscriptionEndpoints
         return value;
     }
 
+    /// <summary>
+    /// Reads an append's audio straight from the message's UTF-8 into <paramref name="pcm"/> (grown when needed, reused
+    /// across appends: no string and no array per message, which a server with hundreds of sessions would otherwise
+    /// collect several times a second). False for anything but a well-formed append whose base64 decodes as is; the
+    /// serializer then reads the message and reports what is wrong with it.
+    /// </summary>
+    internal static bool TryDecodeAppend(ReadOnlySpan<byte> json, ref byte[] pcm, out int length)
+    {
+        length = 0;
+        var isAppend = false;
+        ReadOnlySpan<byte> audio = default;
+        var hasAudio = false;
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+                return false;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("type"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped)
+                        return false;
+                    isAppend = reader.ValueSpan.SequenceEqual("input_audio_buffer.append"u8);
+                }
+                else if (reader.ValueTextEquals("audio"u8))
+                {
+                    if (!reader.Read() || reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.HasValueSequence)
+                        return false;
+                    audio = reader.ValueSpan;
+                    hasAudio = true;
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            if (reader.TokenType != JsonTokenType.EndObject || reader.Read())
+                return false;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+        if (!isAppend || !hasAudio)
+            return false;
+        var needed = System.Buffers.Text.Base64.GetMaxDecodedFromUtf8Length(audio.Length);
+        if (pcm.Length < needed)
+            pcm = new byte[Math.Max(needed, 2 * pcm.Length)];
+        return System.Buffers.Text.Base64.DecodeFromUtf8(audio, pcm, out _, out length) == OperationStatus.Done;
+    }
+
     /// <summary>One connection: recognizes committed audio and answers with Together's events.</summary>
     private sealed class Session(WebSocket socket, RealtimeSessionLog log, TogetherEmulatorOptions options, string model, int sampleRate, string language, HttpContext context)
     {
@@ -104,6 +157,7 @@ internal static class RealtimeTranscriptionEndpoints
         private long _utteranceStart;
         private int _samplesSinceDelta;
         private string _lastDelta = string.Empty;
+        private byte[] _pcm = new byte[4096]; // an append's decoded audio, reused
         private int _commits;
         private bool _stalled;
 
@@ -160,6 +214,14 @@ internal static class RealtimeTranscriptionEndpoints
                     return;
                 }
 
+                if (TryDecodeAppend(buffer.WrittenSpan, ref _pcm, out var pcmLength))
+                {
+                    log.AddEvent(RealtimeEventTypes.Append);
+                    if (!await AppendAsync(_pcm.AsMemory(0, pcmLength), cancellationToken).ConfigureAwait(false))
+                        return;
+                    continue;
+                }
+
                 RealtimeEvent? message;
                 try
                 {
@@ -184,7 +246,17 @@ internal static class RealtimeTranscriptionEndpoints
             switch (type)
             {
                 case RealtimeEventTypes.Append:
-                    return await AppendAsync(message.Audio, cancellationToken).ConfigureAwait(false);
+                    byte[] pcm;
+                    try
+                    {
+                        pcm = Convert.FromBase64String(message.Audio ?? string.Empty);
+                    }
+                    catch (FormatException)
+                    {
+                        await SendErrorAsync("invalid_audio", "The audio field is not valid base64.", cancellationToken).ConfigureAwait(false);
+                        return true;
+                    }
+                    return await AppendAsync(pcm, cancellationToken).ConfigureAwait(false);
                 case RealtimeEventTypes.Commit:
                     await CommitAsync(cancellationToken).ConfigureAwait(false);
                     return true;
@@ -206,19 +278,9 @@ internal static class RealtimeTranscriptionEndpoints
             }
         }
 
-        private async Task<bool> AppendAsync(string? audio, CancellationToken cancellationToken)
+        private async Task<bool> AppendAsync(ReadOnlyMemory<byte> pcm, CancellationToken cancellationToken)
         {
-            byte[] pcm;
-            try
-            {
-                pcm = Convert.FromBase64String(audio ?? string.Empty);
-            }
-            catch (FormatException)
-            {
-                await SendErrorAsync("invalid_audio", "The audio field is not valid base64.", cancellationToken).ConfigureAwait(false);
-                return true;
-            }
-            log.AddAudio(pcm);
+            log.AddAudio(pcm.Span);
             _audioBytes += pcm.Length;
 
             if (_faults.DropAfterAudioBytes is { } dropAt && _audioBytes >= dropAt && Interlocked.Increment(ref _faults.Drops) == 1)
@@ -232,7 +294,7 @@ internal static class RealtimeTranscriptionEndpoints
             if (_faults.StallAfterAudioBytes is { } stallAt && _audioBytes >= stallAt)
                 _stalled = true;
 
-            var samples = Audio.Pcm.AsSamples(pcm.AsSpan(0, pcm.Length & ~1));
+            var samples = Audio.Pcm.AsSamples(pcm.Span[..(pcm.Length & ~1)]);
             if (_resampler is not null)
             {
                 var converted = new short[_resampler.GetMaxOutputLength(samples.Length)];

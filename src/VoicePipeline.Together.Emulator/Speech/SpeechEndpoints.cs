@@ -59,17 +59,17 @@ internal static class SpeechEndpoints
     /// Splits <paramref name="pcm"/> (audio in <paramref name="encoding"/>) into 100 ms pieces; with
     /// <paramref name="riffHeader"/> the first starts with a WAV header.
     /// </summary>
-    internal static IEnumerable<byte[]> Chunks(byte[] pcm, int sampleRate, string encoding, bool riffHeader)
+    internal static IEnumerable<ReadOnlyMemory<byte>> Chunks(byte[] pcm, int sampleRate, string encoding, bool riffHeader)
     {
         var bytesPerSample = SpeechAudio.BytesPerSample(encoding);
         var size = Math.Max(bytesPerSample, sampleRate * ChunkMilliseconds / 1000 * bytesPerSample);
         for (var offset = 0; offset < pcm.Length || offset == 0; offset += size)
         {
-            var piece = pcm.AsSpan(offset, Math.Min(size, pcm.Length - offset));
+            var piece = pcm.AsMemory(offset, Math.Min(size, pcm.Length - offset));
             if (offset == 0 && riffHeader)
-                yield return [.. SpeechAudio.WavHeader(encoding, sampleRate, pcm.Length), .. piece];
+                yield return (byte[])[.. SpeechAudio.WavHeader(encoding, sampleRate, pcm.Length), .. piece.Span];
             else if (!piece.IsEmpty)
-                yield return piece.ToArray();
+                yield return piece;
             if (pcm.Length == 0)
                 yield break;
         }
@@ -197,7 +197,7 @@ internal static class SpeechEndpoints
                 await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
             if (index > 0 && faults.ChunkInterval > TimeSpan.Zero)
                 await Task.Delay(faults.ChunkInterval, time, token).ConfigureAwait(false);
-            var audio = Convert.ToBase64String(chunk);
+            var audio = Convert.ToBase64String(chunk.Span);
             var message = shape == SpeechSseShape.Delta
                 ? new JsonObject { ["type"] = "conversation.item.audio_output.delta", ["item_id"] = itemId, ["delta"] = audio }
                 : new JsonObject { ["object"] = "audio.tts.chunk", ["model"] = request.Model, ["b64"] = audio };

@@ -19,6 +19,9 @@ internal static class SpeechWebSocket
     /// <summary>The context of messages that name none.</summary>
     public const string DefaultContext = "default";
 
+    /// <summary>JSON as the rest of the emulator writes it: base64's '+' and '/' as they are.</summary>
+    private static readonly JsonWriterOptions s_relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task HandleAsync(HttpContext context, TogetherEmulatorOptions options, EmulatorState state)
     {
         var request = context.Request;
@@ -335,6 +338,7 @@ internal static class SpeechWebSocket
             }
             await SendAsync(SpeechEndpoints.WordTimestamps(speech, job.ItemId, job.ContextId), job).ConfigureAwait(false);
             var index = 0;
+            var delta = new ArrayBufferWriter<byte>(); // reused: each delta is written straight to UTF-8, sent, then cleared
             foreach (var chunk in SpeechEndpoints.Chunks(speech.Pcm, speech.SampleRate, "pcm_s16le", _faults.RiffHeaderInAudio))
             {
                 if (_faults.FailMidStreamAfterChunks == index)
@@ -346,14 +350,17 @@ internal static class SpeechWebSocket
                     await Task.Delay(Timeout.Infinite, token).ConfigureAwait(false);
                 if (index > 0 && _faults.ChunkInterval > TimeSpan.Zero)
                     await Task.Delay(_faults.ChunkInterval, _time, token).ConfigureAwait(false);
-                var delta = new JsonObject
+                delta.ResetWrittenCount();
+                using (var writer = new Utf8JsonWriter(delta, s_relaxed))
                 {
-                    ["type"] = "conversation.item.audio_output.delta",
-                    ["item_id"] = job.ItemId,
-                    ["context_id"] = job.ContextId,
-                    ["delta"] = Convert.ToBase64String(chunk),
-                };
-                if (!await SendAsync(delta, job).ConfigureAwait(false))
+                    writer.WriteStartObject();
+                    writer.WriteString("type"u8, "conversation.item.audio_output.delta"u8);
+                    writer.WriteString("item_id"u8, job.ItemId);
+                    writer.WriteString("context_id"u8, job.ContextId);
+                    writer.WriteBase64String("delta"u8, chunk.Span);
+                    writer.WriteEndObject();
+                }
+                if (!await SendAsync(delta.WrittenMemory, job).ConfigureAwait(false))
                     return;
                 if (index++ == 0)
                     job.Log.MarkFirstAudio(_time.GetElapsedTime(job.Committed));
@@ -383,9 +390,12 @@ internal static class SpeechWebSocket
 
         /// <summary>Sends <paramref name="message"/>; for a job, only while it is not cancelled (checked under the send lock).</summary>
         /// <returns>False when the job was cancelled and nothing was sent.</returns>
-        private async Task<bool> SendAsync(JsonObject message, Job? job)
+        private Task<bool> SendAsync(JsonObject message, Job? job)
+            => SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString(SpeechEndpoints.Json)), job);
+
+        /// <summary>Sends a message already in UTF-8 JSON; for a job, only while it is not cancelled.</summary>
+        private async Task<bool> SendAsync(ReadOnlyMemory<byte> bytes, Job? job)
         {
-            var bytes = Encoding.UTF8.GetBytes(message.ToJsonString(SpeechEndpoints.Json));
             await _sendLock.WaitAsync(aborted).ConfigureAwait(false);
             try
             {

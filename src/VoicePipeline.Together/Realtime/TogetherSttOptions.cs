@@ -47,6 +47,13 @@ public sealed class TogetherSttOptions
     /// <summary>Gets or sets how much untranscribed audio is kept for replay after a reconnect (more than 0, at most an hour).</summary>
     public TimeSpan MaxReplay { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Gets or sets how much audio is gathered into one append (0 to 1 s; 0, the default, appends every frame). Gathered
+    /// audio is always sent before a commit, so the final transcript is not later; interim transcripts may be up to this
+    /// much later. A server carrying many sessions saves messages with 100 ms.
+    /// </summary>
+    public TimeSpan AppendInterval { get; set; }
+
     /// <summary>Gets or sets after how long without sending audio a keepalive (100 ms of silence) is sent; the server closes idle sessions after 300 s, so it must be less than that.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
@@ -81,6 +88,7 @@ public sealed class TogetherSttOptions
         .Range(nameof(MaxConnectAttempts), MaxConnectAttempts, 1)
         .Positive(nameof(MaxReplay), MaxReplay, MaxReplayLimit)
         .Positive(nameof(DropCountResetAfter), DropCountResetAfter)
+        .Check(AppendInterval >= TimeSpan.Zero && AppendInterval <= TimeSpan.FromSeconds(1), nameof(AppendInterval), AppendInterval, "must be from 0 to 1 s", isRange: true)
         .Check(KeepAliveInterval > TimeSpan.Zero && KeepAliveInterval < ServerIdleTimeout, nameof(KeepAliveInterval), KeepAliveInterval,
             "must be more than 0 and less than 300 s (the server closes a session after 300 s without audio)", isRange: true);
 

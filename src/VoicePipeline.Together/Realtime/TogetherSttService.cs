@@ -37,6 +37,7 @@ public sealed class TogetherSttService : RealtimeSttService
             MaxReplay = options.MaxReplay,
             KeepAliveInterval = options.KeepAliveInterval,
             DropCountResetAfter = options.DropCountResetAfter,
+            AppendInterval = options.AppendInterval,
         }, options.UserId, name)
         => _options = options;
 

@@ -94,6 +94,24 @@ public sealed class TogetherSttServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task With_an_append_interval_the_audio_arrives_intact_in_fewer_larger_appends_and_is_transcribed()
+    {
+        var (emulator, service) = await StartAsync(options: o => o.AppendInterval = TimeSpan.FromMilliseconds(100), script: "gathered audio");
+        await using var harness = await FrameProcessorHarness.StartAsync(service, Harness());
+        await harness.SendAsync(new UserStartedSpeakingFrame());
+        var sent = await SendToneAsync(harness, 1.5);
+        await harness.SendAsync(new UserStoppedSpeakingFrame());
+        var final = await harness.WaitForDownstreamAsync<TranscriptionFrame>();
+        await harness.EndAsync();
+
+        final.Text.Should().Be("gathered audio");
+        var session = emulator.RealtimeSessions.Single();
+        session.Audio.Should().Equal(sent);
+        session.LargestAppendBytes.Should().BeGreaterThanOrEqualTo(3200, "100 ms of 16 kHz audio went in one append");
+        session.Events.Count(e => e == "input_audio_buffer.append").Should().BeLessThanOrEqualTo(16, "75 frames of 20 ms went in about 15 appends");
+    }
+
+    [Fact]
     public async Task Audio_at_48_khz_stereo_is_resampled_to_16_khz_mono()
     {
         var (emulator, service) = await StartAsync();
