@@ -70,8 +70,39 @@ internal sealed class EmulatorState(int maxEntries = int.MaxValue)
 
     public void AddRealtimeSession(RealtimeSessionLog log)
     {
+        log.EventAdded = OnRealtimeEvent;
         lock (_gate)
             Add(_realtime, log);
+    }
+
+    private readonly List<(string Type, TaskCompletionSource Signal)> _eventWaiters = [];
+
+    /// <summary>Completes when a recorded realtime connection has received an event of <paramref name="type"/> (at once if one already has).</summary>
+    public Task WaitForRealtimeEventAsync(string type, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_realtime.Any(s => s.IsRecorded && s.Events.Contains(type)))
+                return Task.CompletedTask;
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _eventWaiters.Add((type, signal));
+            return signal.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void OnRealtimeEvent(string type)
+    {
+        lock (_gate)
+        {
+            for (var i = _eventWaiters.Count - 1; i >= 0; i--)
+            {
+                if (_eventWaiters[i].Type == type)
+                {
+                    _eventWaiters[i].Signal.TrySetResult();
+                    _eventWaiters.RemoveAt(i);
+                }
+            }
+        }
     }
 
     private void Add<T>(List<T> list, T entry)

@@ -44,6 +44,13 @@ public sealed class TogetherEmulator : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<RealtimeSessionLog> RealtimeSessions => _state.RealtimeSessions;
 
+    /// <summary>
+    /// Completes when a realtime connection has received an event of <paramref name="type"/> (for example
+    /// <c>input_audio_buffer.commit</c>), at once if one already has: what a test waits for before moving a fake clock.
+    /// Needs <see cref="TogetherEmulatorOptions.RecordRealtimeSessions"/>.
+    /// </summary>
+    public Task WaitForRealtimeEventAsync(string type, CancellationToken cancellationToken = default) => _state.WaitForRealtimeEventAsync(type, cancellationToken);
+
     /// <summary>Gets the batch transcription or translation requests so far (the most recent <see cref="TogetherEmulatorOptions.MaxLoggedRequests"/>), in order.</summary>
     public IReadOnlyList<Transcriptions.TranscriptionRequestLog> TranscriptionRequests => _state.TranscriptionRequests;
 
@@ -68,7 +75,7 @@ public sealed class TogetherEmulator : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(text);
         if (SpeechEndpoints.Resolve(model, voice, webSocket: false, out _, out var found) is { } refusal)
             throw new ArgumentException(refusal.Message, refusal.Param);
-        return SpeechAudio.Synthesize(Options, text, model, found!, speed, language: null, sampleRate).Pcm;
+        return SpeechAudio.Synthesize(Options, text, model, found!, speed, language: null, sampleRate).Pcm.ToArray(); // the caller's own copy
     }
 
     /// <summary>Starts an emulator and returns once it accepts connections.</summary>

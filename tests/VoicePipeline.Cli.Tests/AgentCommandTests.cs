@@ -14,8 +14,10 @@ public class AgentCommandTests
     {
         var first = TestAudio.Speak("What is two plus three?");
         var second = TestAudio.Speak("Tell me about the weather please.");
-        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat(first, TestAudio.Silence(2), second, TestAudio.Silence(3)), Rate);
-        var secondStart = (first.Length / (double)Rate) + 2;
+        // Three seconds between the questions: the first turn's transcript has 2.2 s after the VAD's stop to arrive before
+        // the user speaks again (a later one keeps the turn open and both questions become one, as they should).
+        var input = TestAudio.WriteWav(TestAudio.TempPath(".wav"), TestAudio.Concat(first, TestAudio.Silence(3), second, TestAudio.Silence(3)), Rate);
+        var secondStart = (first.Length / (double)Rate) + 3;
 
         // Real time: turn-taking depends on the reply being played while the input goes on.
         var result = await CliRunner.RunAsync("agent", input, "--json", "--system-prompt", "Be brief.");

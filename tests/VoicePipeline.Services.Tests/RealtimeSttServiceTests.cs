@@ -84,11 +84,13 @@ public class RealtimeSttServiceTests
     }
 
     [Fact]
-    public void An_append_interval_beyond_a_second_is_refused()
+    public void An_append_interval_beyond_a_second_or_a_zero_stall_timeout_is_refused()
     {
         var build = () => new FakeRealtimeStt(new SttSettings { Model = "m1" }, new RealtimeSttOptions { AppendInterval = TimeSpan.FromSeconds(2) });
 
         build.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("AppendInterval");
+        var noStall = () => new FakeRealtimeStt(new SttSettings { Model = "m1" }, new RealtimeSttOptions { StallTimeout = TimeSpan.Zero });
+        noStall.Should().Throw<ArgumentOutOfRangeException>().Which.ParamName.Should().Be("StallTimeout");
     }
 
     [Fact]

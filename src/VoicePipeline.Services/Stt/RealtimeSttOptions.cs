@@ -38,6 +38,13 @@ public sealed class RealtimeSttOptions
     /// </summary>
     public TimeSpan DropCountResetAfter { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Gets or sets how long a committed utterance may wait for its transcript while the provider sends nothing at all
+    /// (no transcript, interim or error) before the session counts as stalled: it is replaced and every untranscribed
+    /// utterance replayed, as after a drop (and counted as one). <see cref="Timeout.InfiniteTimeSpan"/> turns this off.
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Creates a copy of these options.</summary>
     public RealtimeSttOptions Clone() => (RealtimeSttOptions)MemberwiseClone();
 
@@ -55,6 +62,8 @@ public sealed class RealtimeSttOptions
             throw new ArgumentOutOfRangeException(nameof(MaxConnectAttempts), MaxConnectAttempts, "RealtimeSttOptions.MaxConnectAttempts must be at least 1.");
         if (MaxReplay < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(MaxReplay), MaxReplay, "RealtimeSttOptions.MaxReplay must not be negative.");
+        if (StallTimeout <= TimeSpan.Zero && StallTimeout != Timeout.InfiniteTimeSpan)
+            throw new ArgumentOutOfRangeException(nameof(StallTimeout), StallTimeout, "RealtimeSttOptions.StallTimeout must be more than zero, or infinite.");
         if (AppendInterval < TimeSpan.Zero || AppendInterval > TimeSpan.FromSeconds(1))
             throw new ArgumentOutOfRangeException(nameof(AppendInterval), AppendInterval, "RealtimeSttOptions.AppendInterval must be from 0 to 1 s.");
         return this;

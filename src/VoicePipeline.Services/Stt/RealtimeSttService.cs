@@ -49,6 +49,9 @@ public abstract partial class RealtimeSttService : SttService
     private string _lastDrop = "?";
     private Task? _supervisor;
     private ITimer? _keepAlive;
+    private ITimer? _watchdog;
+    private CancellationTokenSource? _sessionStop; // ends the live session's receive loop when it stalls
+    private long _lastEvent;                       // when the live session last sent anything
     private TaskCompletionSource _drained = NewSignal(completed: true);
     private ResiliencePipeline? _connect;
     private ResiliencePipeline<SessionEnd>? _sessions;
@@ -141,6 +144,11 @@ public abstract partial class RealtimeSttService : SttService
             .Build();
         _lastSend = TimeProvider.GetTimestamp();
         _keepAlive = TimeProvider.CreateTimer(static s => ((RealtimeSttService)s!).KeepAlive(), this, _options.KeepAliveInterval, _options.KeepAliveInterval);
+        if (_options.StallTimeout != Timeout.InfiniteTimeSpan)
+        {
+            var period = _options.StallTimeout / 4;
+            _watchdog = TimeProvider.CreateTimer(static s => ((RealtimeSttService)s!).Watch(), this, period, period);
+        }
         _supervisor = Task.Run(() => SuperviseAsync(_stop.Token), CancellationToken.None);
         return ValueTask.CompletedTask;
     }
@@ -293,6 +301,7 @@ public abstract partial class RealtimeSttService : SttService
     {
         _stopping = true; // before closing: the close must not look like a drop to the supervisor
         _keepAlive?.Dispose();
+        _watchdog?.Dispose();
         IRealtimeSttSession? live;
         lock (_gate)
         {
@@ -337,13 +346,35 @@ public abstract partial class RealtimeSttService : SttService
         }
     }
 
+    /// <summary>
+    /// Replaces a live session that sent nothing for <see cref="RealtimeSttOptions.StallTimeout"/> while an utterance
+    /// waits for its transcript: a server that keeps the socket open but stopped answering is no better than a drop.
+    /// </summary>
+    private void Watch()
+    {
+        CancellationTokenSource? stalled = null;
+        lock (_gate)
+        {
+            if (_live is not null && _sessionStop is { } sessionStop && _pending.TryPeek(out var oldest))
+            {
+                var since = Math.Max(oldest.StopTimestamp, Volatile.Read(ref _lastEvent));
+                if (TimeProvider.GetElapsedTime(since) >= _options.StallTimeout)
+                {
+                    _lastDrop = $"no answer within {_options.StallTimeout.TotalSeconds:0.#} s of a commit: the server stalled";
+                    stalled = sessionStop;
+                }
+            }
+        }
+        stalled?.Cancel(); // outside the lock: the receive loop ends and the supervisor reconnects and replays
+    }
+
     /// <summary>Keeps audio until it is transcribed (caller holds the lock).</summary>
     private void Remember(ReadOnlySpan<short> samples)
     {
         // Between turns only a short pre-roll is worth replaying; trimmed in one go once it doubles (amortized).
         var preroll = SampleRate * 2;
         if (!_speaking && _pending.Count == 0 && _replayCount > 2 * preroll)
-            Forget(Math.Min(_replayStart + _replayCount - preroll, _sent));
+            Forget(_replayStart + _replayCount - preroll); // a live session was sent all but the last AppendInterval (< 1 s)
         if (_replayCount + samples.Length > _replay.Length)
         {
             var max = Math.Max((int)(_options.MaxReplay.TotalSeconds * SampleRate), 4 * samples.Length);
@@ -437,6 +468,7 @@ public abstract partial class RealtimeSttService : SttService
 
         int replayed;
         long connectedAt;
+        using var sessionStop = CancellationTokenSource.CreateLinkedTokenSource(stop);
         lock (_gate)
         {
             connectedAt = TimeProvider.GetTimestamp(); // before the session gets any audio: it counts from here
@@ -446,14 +478,17 @@ public abstract partial class RealtimeSttService : SttService
             replayed = _replayCount;
             _reconnectRequested = false;
             _live = session;
+            _sessionStop = sessionStop;
+            Volatile.Write(ref _lastEvent, connectedAt);
         }
         Log.Connected(Logger, Name, Settings.Model ?? "?", replayed);
 
-        await ReceiveEventsAsync(session, stop).ConfigureAwait(false);
+        await ReceiveEventsAsync(session, sessionStop.Token).ConfigureAwait(false);
         lock (_gate)
         {
             if (ReferenceEquals(_live, session))
                 _live = null;
+            _sessionStop = null;
         }
         if (Interlocked.Exchange(ref _closing, null) is { } closing)
             await closing.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -477,6 +512,7 @@ public abstract partial class RealtimeSttService : SttService
             {
                 return;
             }
+            Volatile.Write(ref _lastEvent, TimeProvider.GetTimestamp());
             switch (message.Kind)
             {
                 case RealtimeSttEventKind.Closed:

@@ -18,6 +18,9 @@ public sealed class RealtimeFaults
     /// <summary>Gets or sets after how many bytes of received audio the server stops answering (it keeps the socket open).</summary>
     public long? StallAfterAudioBytes { get; set; }
 
+    /// <summary>Gets or sets how many connections stall at <see cref="StallAfterAudioBytes"/> (null: every one).</summary>
+    public int? StallCount { get; set; }
+
     /// <summary>Gets or sets whether the server sends garbage (not JSON) and unknown events right after <c>session.created</c>.</summary>
     public bool SendGarbage { get; set; }
 
@@ -26,4 +29,6 @@ public sealed class RealtimeFaults
 
     internal int HandshakesRejected;
     internal int Drops;
+
+    internal int Stalls;
 }

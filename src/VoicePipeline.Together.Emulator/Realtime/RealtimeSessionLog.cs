@@ -84,12 +84,16 @@ public sealed class RealtimeSessionLog
     /// <summary>Gets the largest single append received, in bytes of PCM.</summary>
     public int LargestAppendBytes { get; private set; }
 
+    /// <summary>Told of each event recorded (the emulator's waits).</summary>
+    internal Action<string>? EventAdded { get; set; }
+
     internal void AddEvent(string type)
     {
         if (_events is null)
             return;
         lock (_gate)
             _events.Add(type);
+        EventAdded?.Invoke(type);
     }
 
     internal void AddCommitDuration(TimeSpan duration)

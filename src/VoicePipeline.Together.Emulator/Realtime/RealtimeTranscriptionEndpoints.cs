@@ -291,7 +291,8 @@ internal static class RealtimeTranscriptionEndpoints
                     context.Abort();
                 return false;
             }
-            if (_faults.StallAfterAudioBytes is { } stallAt && _audioBytes >= stallAt)
+            if (_faults.StallAfterAudioBytes is { } stallAt && _audioBytes >= stallAt && !_stalled
+                && (_faults.StallCount is not { } stalls || Interlocked.Increment(ref _faults.Stalls) <= stalls))
                 _stalled = true;
 
             var samples = Audio.Pcm.AsSamples(pcm.Span[..(pcm.Length & ~1)]);

@@ -48,6 +48,13 @@ public sealed class TogetherSttOptions
     public TimeSpan MaxReplay { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>
+    /// Gets or sets how long a committed utterance may wait for its transcript while the server sends nothing before the
+    /// connection counts as stalled and is replaced, the untranscribed audio replayed (more than 0, at most a day, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/>; 10 s by default).
+    /// </summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
     /// Gets or sets how much audio is gathered into one append (0 to 1 s; 0, the default, appends every frame). Gathered
     /// audio is always sent before a commit, so the final transcript is not later; interim transcripts may be up to this
     /// much later. A server carrying many sessions saves messages with 100 ms.
@@ -88,6 +95,7 @@ public sealed class TogetherSttOptions
         .Range(nameof(MaxConnectAttempts), MaxConnectAttempts, 1)
         .Positive(nameof(MaxReplay), MaxReplay, MaxReplayLimit)
         .Positive(nameof(DropCountResetAfter), DropCountResetAfter)
+        .Check(StallTimeout == Timeout.InfiniteTimeSpan || (StallTimeout > TimeSpan.Zero && StallTimeout <= OptionChecks.MaxTime), nameof(StallTimeout), StallTimeout, "must be more than 0 and at most 1 day, or infinite", isRange: true)
         .Check(AppendInterval >= TimeSpan.Zero && AppendInterval <= TimeSpan.FromSeconds(1), nameof(AppendInterval), AppendInterval, "must be from 0 to 1 s", isRange: true)
         .Check(KeepAliveInterval > TimeSpan.Zero && KeepAliveInterval < ServerIdleTimeout, nameof(KeepAliveInterval), KeepAliveInterval,
             "must be more than 0 and less than 300 s (the server closes a session after 300 s without audio)", isRange: true);

@@ -38,6 +38,7 @@ public sealed class TogetherSttService : RealtimeSttService
             KeepAliveInterval = options.KeepAliveInterval,
             DropCountResetAfter = options.DropCountResetAfter,
             AppendInterval = options.AppendInterval,
+            StallTimeout = options.StallTimeout,
         }, options.UserId, name)
         => _options = options;
 
