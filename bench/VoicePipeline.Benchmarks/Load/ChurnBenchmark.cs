@@ -36,11 +36,14 @@ internal sealed class ChurnBenchmark : IHotPathBenchmark
         var (rss, handles, threads) = await SettleAsync(server);
         var managed = GC.GetTotalMemory(forceFullCollection: false) / 1048576.0;
         LoadBenchmark.Progress($"after the warm-up: RSS {rss:F1} MiB, {handles} handles, {threads} threads");
+        var kinds = ProcessMetrics.HandleKinds();
 
         var churn = await clients.SendAsync($"churn {cycles} {Concurrency} {SessionSeconds} {server.Url}", timeout);
         var leftover = await server.WaitIdleAsync(TimeSpan.FromSeconds(10));
         var (rssAfter, handlesAfter, threadsAfter) = await SettleAsync(server);
         var managedAfter = GC.GetTotalMemory(forceFullCollection: false) / 1048576.0;
+        var grown = ProcessMetrics.HandleKinds().Select(k => (k.Key, Change: k.Value - kinds.GetValueOrDefault(k.Key))).Where(k => k.Change != 0);
+        LoadBenchmark.Progress("handles that changed: " + string.Join(", ", grown.Select(k => $"{k.Key} {k.Change:+0;-0}")));
         var failed = churn.GetProperty("failed").GetDouble() + churn.GetProperty("closed_early").GetDouble();
         if (failed > 0)
             LoadBenchmark.Progress($"{failed} cycle(s) failed or were closed by the server");

@@ -16,6 +16,12 @@ internal static class ProcessMetrics
 
     public static int Handles() => Directory.GetFiles("/proc/self/fd").Length;
 
+    /// <summary>The open handles by kind (socket, pipe, anon_inode:..., or a file's path), for telling what grew.</summary>
+    public static Dictionary<string, int> HandleKinds() => Directory.GetFiles("/proc/self/fd")
+        .Select(fd => { try { return new FileInfo(fd).LinkTarget ?? "?"; } catch (IOException) { return "?"; } })
+        .Select(target => target.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : target.StartsWith("pipe:", StringComparison.Ordinal) ? "pipe" : target)
+        .GroupBy(kind => kind).ToDictionary(g => g.Key, g => g.Count());
+
     public static TimeSpan Cpu()
     {
         using var process = Process.GetCurrentProcess();
