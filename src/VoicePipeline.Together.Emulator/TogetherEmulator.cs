@@ -75,7 +75,7 @@ public sealed class TogetherEmulator : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(text);
         if (SpeechEndpoints.Resolve(model, voice, webSocket: false, out _, out var found) is { } refusal)
             throw new ArgumentException(refusal.Message, refusal.Param);
-        return SpeechAudio.Synthesize(Options, text, model, found!, speed, language: null, sampleRate).Pcm.ToArray(); // the caller's own copy
+        return SpeechAudio.Synthesize(Options, text, model, found!, speed, language: null, sampleRate).Pcm;
     }
 
     /// <summary>Starts an emulator and returns once it accepts connections.</summary>

@@ -26,18 +26,10 @@ internal static class SpeechAudio
         var samples = Resample(speech.Samples, speech.SampleRate, ModelSampleRate);
         if (sampleRate != ModelSampleRate)
             samples = Resample(samples, ModelSampleRate, sampleRate);
-        // An engine that hands out the same samples again (the tone engine's replies repeat) gets the same bytes again.
-        var pcm = s_pcm.GetValue(samples, static samples =>
-        {
-            var bytes = new byte[samples.Length * 2];
-            Pcm.WriteLittleEndian(samples, bytes);
-            return bytes;
-        });
+        var pcm = new byte[samples.Length * 2];
+        Pcm.WriteLittleEndian(samples, pcm);
         return new SynthesizedSpeech(pcm, sampleRate, speech.Words);
     }
-
-    /// <summary>The PCM bytes of sample arrays still alive: the endpoints only read both.</summary>
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<short[], byte[]> s_pcm = new();
 
     /// <summary>Resamples a whole utterance, without the filter's delay, to <c>round(n * to / from)</c> samples.</summary>
     private static short[] Resample(short[] input, int from, int to)

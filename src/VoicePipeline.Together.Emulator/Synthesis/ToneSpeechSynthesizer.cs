@@ -16,23 +16,10 @@ public sealed class ToneSpeechSynthesizer : ISpeechSynthesizer
     /// <summary>Gets how long each word sounds at speed 1.</summary>
     public TimeSpan WordDuration { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    // The same text gives the same result: a load test's replies repeat, so each is made once (bounded, then made anew).
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Text, double Speed), SynthesisResult> _made = new();
-
     /// <inheritdoc />
-    /// <remarks>Results are shared between requests for the same text and speed: callers only read them.</remarks>
     public SynthesisResult Synthesize(SynthesisRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (_made.TryGetValue((request.Text, request.Speed), out var made))
-            return made;
-        if (_made.Count >= 256)
-            _made.Clear();
-        return _made[(request.Text, request.Speed)] = Make(request);
-    }
-
-    private SynthesisResult Make(SynthesisRequest request)
-    {
         var words = request.Text.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var wordSamples = Math.Max(1, (int)(WordDuration.TotalSeconds * SampleRate / Math.Max(0.1, request.Speed)));
         var samples = new short[words.Length * wordSamples];
