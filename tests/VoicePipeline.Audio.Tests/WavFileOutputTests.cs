@@ -54,6 +54,9 @@ public class WavFileOutputTests
         var output = new WavFileOutput(path, options);
         await using (var harness = await FrameProcessorHarness.StartAsync(output, new HarnessOptions { TimeProvider = time, AudioOutSampleRate = Rate }))
         {
+            // A frame behind the start frame comes out once the transport has started (its clock's origin is taken).
+            await harness.SendAsync(new MetricsFrame([]));
+            await harness.WaitForDownstreamAsync<MetricsFrame>();
             time.Advance(TimeSpan.FromSeconds(1)); // a second with nothing to say
             await harness.SendAsync(new TtsAudioRawFrame(TestAudio.ToBytes(speech), Rate) { ContextId = "reply" });
             await harness.WaitForDownstreamAsync<BotStartedSpeakingFrame>();
