@@ -26,10 +26,13 @@ internal static class BenchmarkReport
 
     /// <summary>The given percentile (0..100) of samples, in microseconds, from Stopwatch ticks.</summary>
     public static double PercentileMicroseconds(long[] ticks, double percentile)
+        => Percentile(ticks, percentile) * 1_000_000.0 / Stopwatch.Frequency;
+
+    /// <summary>The given percentile (0..100) of samples, nearest rank (one of the samples); there must be at least one.</summary>
+    public static T Percentile<T>(IEnumerable<T> values, double percentile)
     {
-        var sorted = ticks.Order().ToArray();
-        var index = (int)Math.Clamp(Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1);
-        return sorted[index] * 1_000_000.0 / Stopwatch.Frequency;
+        var sorted = values.Order().ToArray();
+        return sorted[(int)Math.Clamp(Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
     private static double Round(double value) => value >= 100 ? Math.Round(value, 1) : Math.Round(value, 3);

@@ -112,9 +112,9 @@ internal sealed class TurnBenchmark : IHotPathBenchmark
                 return 1;
             }
             BenchmarkReport.Print(json, $"Turn: {latencies.Count} of {turns} spoken turns answered, real time, against the in-process emulator", [
-                ("turn_latency_p50_ms", Percentile(latencies, 50)),
-                ("turn_latency_p99_ms", Percentile(latencies, 99)),
-                ("framework_overhead_p50_ms", Percentile(overheads, 50)),
+                ("turn_latency_p50_ms", BenchmarkReport.Percentile(latencies, 50)),
+                ("turn_latency_p99_ms", BenchmarkReport.Percentile(latencies, 99)),
+                ("framework_overhead_p50_ms", BenchmarkReport.Percentile(overheads, 50)),
             ], $"latency includes the VAD's wait for the end of speech (stop secs {StopSecs}, counted from when its confidence fell); overhead excludes the VAD's wait (up to its stop frame) and the emulator's own STT, LLM and TTS times (goal: overhead p50 < 5 ms)");
             return 0;
         }
@@ -176,12 +176,6 @@ internal sealed class TurnBenchmark : IHotPathBenchmark
         await new PipelineRunner().RunAsync(new PipelineTask(new Pipeline(processors), taskOptions));
         chat.Dispose();
         return (hops, chat);
-    }
-
-    private static double Percentile(List<double> values, double percentile)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[(int)Math.Clamp(Math.Ceiling(percentile / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 
     /// <summary>

@@ -151,10 +151,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         private long PoolQueue(int percentile)
         {
             lock (_poolSamples)
-            {
-                var sorted = _poolSamples.Select(s => s.Pending).Order().ToArray();
-                return sorted.Length == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(percentile / 100.0 * sorted.Length) - 1, 0, sorted.Length - 1)];
-            }
+                return _poolSamples.Count == 0 ? 0 : BenchmarkReport.Percentile(_poolSamples.Select(s => s.Pending), percentile);
         }
 
         private int PoolThreads()
