@@ -80,6 +80,8 @@ public sealed class ConversationTests : IAsyncLifetime
         // The next speech's final never comes: the bound ends the turn with the text it had.
         await harness.SendAsync(Started(5));
         await harness.SendAsync(Final("only part", finalized: false));
+        // The stop is a system frame and may overtake the transcript: it goes in once the transcript is through.
+        await harness.WaitForDownstreamAsync<TranscriptionFrame>(t => t.Text == "only part");
         await harness.SendAsync(Stopped(6));
         await harness.WaitForDownstreamAsync<UserStoppedSpeakingFrame>(f => f.Timestamp == TimeSpan.FromSeconds(6.8));
         _time.Advance(TimeSpan.FromMilliseconds(999));
