@@ -9,7 +9,7 @@ namespace VoicePipeline.Benchmarks.Load;
 /// another (<see cref="LoadClient"/>), each streaming a recording at real time in 20 ms messages. Without
 /// <c>--sessions</c> it adds 50 sessions every 30 s until a session falls behind (an input frame's lag from due at the
 /// socket to out of the STT client over 100 ms at p99, or a session closed, refused or broken), then measures the
-/// largest count that held for 60 s; memory per session is (RSS then − idle RSS) / N, idle being after a warm-up. The
+/// largest count that held for 60 s (opened a step at a time, as the ramp opened them); memory per session is (RSS then − idle RSS) / N, idle being after a warm-up. The
 /// baseline is a bare Kestrel WebSocket echo stepped up the same way with the same clients.
 /// </summary>
 internal sealed class LoadBenchmark : IHotPathBenchmark
@@ -59,7 +59,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             Progress($"pipeline held {maxSessions} sessions");
         }
         var measured = maxSessions > 0
-            ? await run.PhaseAsync(maxSessions.Value, TimeSpan.FromSeconds(fixedSessions is null ? measure : seconds), server.Url, echo: false, record: fixedSessions is not null)
+            ? await run.PhaseAsync(maxSessions.Value, TimeSpan.FromSeconds(fixedSessions is null ? measure : seconds), server.Url, echo: false, record: fixedSessions is not null, openStep: step)
             : null;
         int? baselineMax = null;
         if (baseline)
@@ -163,13 +163,18 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         /// <summary>Gets every ramp step and measured phase so far, in order.</summary>
         public List<Phase> Steps { get; } = [];
 
-        /// <summary>Opens <paramref name="sessions"/>, lets them stream for <paramref name="length"/>, measures after the warm-up, closes them.</summary>
-        public async Task<Phase> PhaseAsync(int sessions, TimeSpan length, Uri url, bool echo, bool record = true)
+        /// <summary>Opens <paramref name="sessions"/> (<paramref name="openStep"/> at a time), lets them stream for <paramref name="length"/>, measures after the warm-up, closes them.</summary>
+        public async Task<Phase> PhaseAsync(int sessions, TimeSpan length, Uri url, bool echo, bool record = true, int openStep = int.MaxValue)
         {
             var seenBefore = server.FramesSeen;
             var emulatorBefore = server.FramesAtEmulator;
-            var opened = await OpenAsync(sessions, url);
-            await Task.Delay(s_warmup);
+            var opened = true;
+            for (var open = 0; open < sessions; open += openStep)
+            {
+                // Opened as the ramp opens them: a step at a time, each settling before the next.
+                opened &= await OpenAsync(Math.Min(openStep, sessions - open), url);
+                await Task.Delay(s_warmup);
+            }
             var window = await StartWindowAsync(echo);
             await Task.Delay(length - s_warmup);
             var phase = await EndWindowAsync(window, sessions, echo, opened);
@@ -252,6 +257,8 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             if (!echo && vad.Batches > _vadBefore.Batches)
                 Progress(FormattableString.Invariant($"VAD: {(vad.Windows - _vadBefore.Windows) / seconds:F0} windows/s in batches of {(double)(vad.Windows - _vadBefore.Windows) / (vad.Batches - _vadBefore.Batches):F1} on average"));
             Progress(FormattableString.Invariant($"GC: {GC.CollectionCount(0) - _gcBefore.Gen0} collections ({GC.CollectionCount(2) - _gcBefore.Gen2} gen2), paused {(GC.GetTotalPauseDuration() - _gcBefore.Pause).TotalMilliseconds / seconds:F1} ms/s; frame lag p50/p90 {lag.Percentile(50):F1}/{lag.Percentile(90):F1} ms; pool queue p50/p99/max {PoolQueue(50)}/{PoolQueue(99)}/{PoolQueue(100)}, threads max {PoolThreads()}; finals {stats.GetProperty("event_lags").GetDouble():F0} timed, {stats.GetProperty("unmatched_finals").GetDouble():F0} not matched to a stop"));
+            var last = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+            Progress(FormattableString.Invariant($"last gen{last.Generation} GC: paused {last.PauseDurations[0].TotalMilliseconds:F1} ms, promoted {last.PromotedBytes / 1048576.0:F1} MiB, {last.PinnedObjectsCount} pinned objects, heap {last.HeapSizeBytes / 1048576.0:F0} MiB, gen0 budget {last.GenerationInfo[0].SizeBeforeBytes / 1048576.0:F1} MiB"));
             var broken = stats.GetProperty("closed_early").GetDouble() - window.ClosedEarly + stats.GetProperty("failed").GetDouble() - window.Failed;
             return new Phase(sessions, seconds, frameLag, stats.GetProperty("event_lag_p99_ms").GetDouble(), stats.GetProperty("event_lag_p50_ms").GetDouble(),
                 cpu.TotalMilliseconds, stats.GetProperty("cpu_ms").GetDouble() - window.ClientCpu, stats.GetProperty("late_p99_ms").GetDouble(), rss,
