@@ -26,10 +26,11 @@ namespace VoicePipeline.Cli.Commands;
 internal sealed class ServeAgent : IDisposable
 {
     /// <summary>
-    /// Audio is sent to the STT in 100 ms appends rather than 20 ms ones: a fifth of the messages for a server carrying
-    /// many sessions; a commit still sends what is gathered first, so only interim transcripts can be up to 80 ms later.
+    /// Audio is sent to the STT in 200 ms appends rather than 20 ms ones (Together's own examples append 100-256 ms): a
+    /// tenth of the messages for a server carrying many sessions; a commit still sends what is gathered first, so only
+    /// interim transcripts can be up to 180 ms later.
     /// </summary>
-    internal static readonly TimeSpan SttAppendInterval = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan SttAppendInterval = TimeSpan.FromMilliseconds(200);
 
     private readonly Uri _baseUrl;
     private readonly string _apiKey;

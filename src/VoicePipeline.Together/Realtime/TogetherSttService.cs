@@ -64,6 +64,17 @@ public sealed class TogetherSttService : RealtimeSttService
     /// <summary>The append path alone (benchmarks).</summary>
     internal void AppendAudio(InputAudioRawFrame audio) => Append(audio);
 
+    /// <summary>Called on the input loop with each audio frame once it is in the stream's buffer (the load benchmark's lag probe, which so costs no hop of its own).</summary>
+    internal Action<InputAudioRawFrame>? AudioTaken { get; set; }
+
+    /// <inheritdoc />
+    protected override ValueTask OnAudioAsync(InputAudioRawFrame audio, CancellationToken cancellationToken)
+    {
+        var appended = base.OnAudioAsync(audio, cancellationToken);
+        AudioTaken?.Invoke(audio);
+        return appended;
+    }
+
     /// <inheritdoc />
     protected override async ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
     {
