@@ -5,16 +5,17 @@ using System.Text.Json;
 namespace VoicePipeline.Benchmarks.Load;
 
 /// <summary>
-/// The load clients' process, from the server's side: this benchmark's own executable started with the hidden
-/// <see cref="LoadClient.Verb"/> verb, driven by one command line at a time. It is killed (with anything it started)
-/// when disposed, when this process exits or on Ctrl+C, and it exits by itself when its stdin closes.
+/// A helper process of the load benchmarks, from the server's side: this benchmark's own executable started with a
+/// hidden verb (<see cref="LoadClient.Verb"/>: the clients; <see cref="LoadEmulator.Verb"/>: the Together emulator),
+/// driven by one command line at a time. It is killed (with anything it started) when disposed, when this process exits
+/// or on Ctrl+C, and it exits by itself when its stdin closes.
 /// </summary>
 internal sealed class ClientProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly string _directory;
+    private readonly string? _directory;
 
-    private ClientProcess(Process process, string directory)
+    private ClientProcess(Process process, string? directory)
     {
         _process = process;
         _directory = directory;
@@ -22,17 +23,40 @@ internal sealed class ClientProcess : IDisposable
         Console.CancelKeyPress += OnCancel;
     }
 
+    /// <summary>Starts the load clients, streaming <paramref name="audio"/>.</summary>
     public static ClientProcess Start(LoadAudio audio)
     {
         var directory = Directory.CreateTempSubdirectory("vp-load-").FullName;
         var (audioPath, stopsPath) = audio.WriteFiles(directory);
-        var start = StartSelf([LoadClient.Verb, "--audio", audioPath, "--stops", stopsPath]);
+        return Start([LoadClient.Verb, "--audio", audioPath, "--stops", stopsPath], directory);
+    }
+
+    /// <summary>Starts the emulator (keeping <paramref name="keepLogs"/> request logs) and returns it with its address.</summary>
+    public static async Task<(ClientProcess Process, Uri Url)> StartEmulatorAsync(int keepLogs)
+    {
+        var emulator = Start([LoadEmulator.Verb, "--keep-logs", keepLogs.ToString(System.Globalization.CultureInfo.InvariantCulture)], directory: null);
+        try
+        {
+            var line = await emulator._process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"the load emulator process exited (code {(emulator._process.HasExited ? emulator._process.ExitCode : -1)}) before it listened");
+            return (emulator, new Uri(JsonDocument.Parse(line).RootElement.GetProperty("url").GetString()!));
+        }
+        catch
+        {
+            emulator.Dispose();
+            throw;
+        }
+    }
+
+    private static ClientProcess Start(string[] args, string? directory)
+    {
+        var start = StartSelf(args);
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
-        // The clients' own GC needs no server heaps.
+        // A helper's own GC needs no server heaps.
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment.Remove(GcChoice.ChildMarker);
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the load client process");
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the {args[0]} process");
         return new ClientProcess(process, directory);
     }
 
@@ -53,10 +77,10 @@ internal sealed class ClientProcess : IDisposable
         await _process.StandardInput.WriteLineAsync(command).ConfigureAwait(false);
         await _process.StandardInput.FlushAsync().ConfigureAwait(false);
         var line = await _process.StandardOutput.ReadLineAsync().WaitAsync(timeout).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"the load client process exited (code {(_process.HasExited ? _process.ExitCode : -1)}) during '{command}'");
+            ?? throw new InvalidOperationException($"the load helper process exited (code {(_process.HasExited ? _process.ExitCode : -1)}) during '{command}'");
         var reply = JsonDocument.Parse(line).RootElement;
         if (reply.TryGetProperty("error", out var error))
-            throw new InvalidOperationException("load client: " + error.GetString());
+            throw new InvalidOperationException("load helper: " + error.GetString());
         return reply;
     }
 
@@ -66,6 +90,8 @@ internal sealed class ClientProcess : IDisposable
         Console.CancelKeyPress -= OnCancel;
         Kill();
         _process.Dispose();
+        if (_directory is null)
+            return;
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -85,6 +85,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             ["dropped_frames"] = measured?.Dropped,
             ["event_lag_p50_ms"] = measured is null ? null : Round(measured.EventLagP50),
             ["client_cpu_ms_per_session_second"] = measured is null ? null : Round(measured.ClientCpuMs / sessions / measured.Seconds),
+            ["emulator_cpu_ms_per_session_second"] = measured is null ? null : Round(measured.EmulatorCpuMs / sessions / measured.Seconds),
             ["client_send_late_p99_ms"] = measured is null ? null : Round(measured.ClientLateP99),
             ["idle_rss_mib"] = Round(idleRss),
             ["gc"] = GcChoice.Describe(),
@@ -124,6 +125,9 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         double ClientLateP99, double Rss, long Dropped, bool FellBehind)
     {
         public bool Echo { get; init; }
+
+        /// <summary>Gets the emulator process's CPU over the window (it shares the machine's cores).</summary>
+        public double EmulatorCpuMs { get; init; }
 
         /// <summary>The step's figures for the JSON line (and the plot, scripts/plot-load.py).</summary>
         public Dictionary<string, object> Figures(double idleRss) => new()
@@ -167,7 +171,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         public async Task<Phase> PhaseAsync(int sessions, TimeSpan length, Uri url, bool echo, bool record = true, int openStep = int.MaxValue)
         {
             var seenBefore = server.FramesSeen;
-            var emulatorBefore = server.FramesAtEmulator;
+            var emulatorBefore = (await server.EmulatorStatsAsync()).Frames;
             var opened = true;
             for (var open = 0; open < sessions; open += openStep)
             {
@@ -184,7 +188,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             if (!echo)
             {
                 var sent = close.GetProperty("sent").GetInt64();
-                var reached = Math.Min(server.FramesSeen - seenBefore, server.FramesAtEmulator - emulatorBefore);
+                var reached = Math.Min(server.FramesSeen - seenBefore, (await server.EmulatorStatsAsync()).Frames - emulatorBefore);
                 dropped = Math.Max(0, sent - reached) + (long)close.GetProperty("closed_early").GetDouble() + (long)close.GetProperty("failed").GetDouble();
             }
             if (left > 0)
@@ -232,7 +236,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             return opened == count;
         }
 
-        private async Task<(long Start, TimeSpan Cpu, double ClientCpu, double ClosedEarly, double Failed)> StartWindowAsync(bool echo)
+        private async Task<(long Start, TimeSpan Cpu, double ClientCpu, double ClosedEarly, double Failed, TimeSpan EmulatorCpu)> StartWindowAsync(bool echo)
         {
             var stats = await clients.SendAsync("stats", s_commandTimeout); // resets the clients' windows
             (echo ? server.EchoLag : server.FrameLag).Reset();
@@ -240,12 +244,14 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             _gcBefore = (GC.GetTotalPauseDuration(), GC.CollectionCount(0), GC.CollectionCount(2));
             _poolSamples.Clear();
             _sampler ??= new Timer(_ => { lock (_poolSamples) _poolSamples.Add((ThreadPool.PendingWorkItemCount, ThreadPool.ThreadCount)); }, null, 50, 50);
-            return (Stopwatch.GetTimestamp(), ProcessMetrics.Cpu(), stats.GetProperty("cpu_ms").GetDouble(), stats.GetProperty("closed_early").GetDouble(), stats.GetProperty("failed").GetDouble());
+            var emulatorCpu = (await server.EmulatorStatsAsync()).Cpu;
+            return (Stopwatch.GetTimestamp(), ProcessMetrics.Cpu(), stats.GetProperty("cpu_ms").GetDouble(), stats.GetProperty("closed_early").GetDouble(), stats.GetProperty("failed").GetDouble(), emulatorCpu);
         }
 
-        private async Task<Phase> EndWindowAsync((long Start, TimeSpan Cpu, double ClientCpu, double ClosedEarly, double Failed) window, int sessions, bool echo, bool opened)
+        private async Task<Phase> EndWindowAsync((long Start, TimeSpan Cpu, double ClientCpu, double ClosedEarly, double Failed, TimeSpan EmulatorCpu) window, int sessions, bool echo, bool opened)
         {
             var cpu = ProcessMetrics.Cpu() - window.Cpu;
+            var emulatorCpu = (await server.EmulatorStatsAsync()).Cpu - window.EmulatorCpu;
             var lag = echo ? server.EchoLag : server.FrameLag;
             var frameLag = lag.Percentile(99);
             var rss = ProcessMetrics.RssMiB();
@@ -262,11 +268,11 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             var broken = stats.GetProperty("closed_early").GetDouble() - window.ClosedEarly + stats.GetProperty("failed").GetDouble() - window.Failed;
             return new Phase(sessions, seconds, frameLag, stats.GetProperty("event_lag_p99_ms").GetDouble(), stats.GetProperty("event_lag_p50_ms").GetDouble(),
                 cpu.TotalMilliseconds, stats.GetProperty("cpu_ms").GetDouble() - window.ClientCpu, stats.GetProperty("late_p99_ms").GetDouble(), rss,
-                (long)broken, !opened || broken > 0 || frameLag > LagLimitMs || lag.Count == 0) { Echo = echo };
+                (long)broken, !opened || broken > 0 || frameLag > LagLimitMs || lag.Count == 0) { Echo = echo, EmulatorCpuMs = emulatorCpu.TotalMilliseconds };
         }
 
         private static void Report(Phase phase, bool echo)
             => Progress(FormattableString.Invariant(
-                $"{(echo ? "echo" : "pipeline")} {phase.Sessions} sessions: frame lag p99 {phase.FrameLagP99:F1} ms, event lag p50/p99 {phase.EventLagP50:F0}/{phase.EventLagP99:F0} ms, server CPU {phase.CpuMs / phase.Seconds / 10:F1} % of a core ({phase.CpuMs / phase.Sessions / phase.Seconds:F2} ms per session-second), clients {phase.ClientCpuMs / phase.Seconds / 10:F1} %, client send late p99 {phase.ClientLateP99:F1} ms, RSS {phase.Rss:F0} MiB{(phase.Dropped > 0 ? $", {phase.Dropped} frames dropped or sessions broken" : "")}{(phase.FellBehind ? ": FELL BEHIND" : "")}"));
+                $"{(echo ? "echo" : "pipeline")} {phase.Sessions} sessions: frame lag p99 {phase.FrameLagP99:F1} ms, event lag p50/p99 {phase.EventLagP50:F0}/{phase.EventLagP99:F0} ms, server CPU {phase.CpuMs / phase.Seconds / 10:F1} % of a core ({phase.CpuMs / phase.Sessions / phase.Seconds:F2} ms per session-second), clients {phase.ClientCpuMs / phase.Seconds / 10:F1} %, emulator {phase.EmulatorCpuMs / phase.Seconds / 10:F1} %, client send late p99 {phase.ClientLateP99:F1} ms, RSS {phase.Rss:F0} MiB{(phase.Dropped > 0 ? $", {phase.Dropped} frames dropped or sessions broken" : "")}{(phase.FellBehind ? ": FELL BEHIND" : "")}"));
     }
 }

@@ -12,9 +12,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using VoicePipeline.Cli.Commands;
 using VoicePipeline.Frames;
 using VoicePipeline.Processors;
-using VoicePipeline.Together.Emulator;
-using VoicePipeline.Together.Emulator.Recognition;
-using VoicePipeline.Together.Emulator.Synthesis;
 using VoicePipeline.Together.Realtime;
 using VoicePipeline.Transports.WebSockets;
 
@@ -22,20 +19,21 @@ namespace VoicePipeline.Benchmarks.Load;
 
 /// <summary>
 /// The server side of the load benchmarks, in this process: <c>vp serve</c>'s host and per-session pipeline
-/// (<see cref="ServeAgent"/>) against the in-process emulator with a scripted recognizer and a tone synthesizer and no
-/// session recording, plus a probe right after the STT service that measures how long each input frame took from the
-/// moment its audio was due at the socket (the client's <c>t0</c> + its end in audio time) to leaving the STT client;
+/// (<see cref="ServeAgent"/>) against the emulator in a process of its own (<see cref="LoadEmulator"/>),
+/// plus a probe in the STT service that measures how long each input frame took from the moment its audio was due at
+/// the socket (the client's <c>t0</c> + its end in audio time) to leaving the STT client;
 /// and, on its own port, a bare Kestrel WebSocket echo (the baseline) that measures the same lag on arrival.
 /// </summary>
 internal sealed class LoadServer : IAsyncDisposable
 {
-    private readonly TogetherEmulator _emulator;
+    private static readonly TimeSpan s_commandTimeout = TimeSpan.FromMinutes(1);
+    private readonly ClientProcess _emulator;
     private readonly WebApplication _app;
     private readonly WebApplication _echo;
     private readonly ServeAgent _agent;
     private long _framesSeen;
 
-    private LoadServer(TogetherEmulator emulator, WebApplication app, WebApplication echo, ServeAgent agent)
+    private LoadServer(ClientProcess emulator, WebApplication app, WebApplication echo, ServeAgent agent)
     {
         _emulator = emulator;
         _app = app;
@@ -61,23 +59,22 @@ internal sealed class LoadServer : IAsyncDisposable
 
     public long FramesSeen => Interlocked.Read(ref _framesSeen);
 
-    /// <summary>Gets the audio the emulator's realtime endpoint received, in 20 ms frames, over every connection it still lists.</summary>
-    public long FramesAtEmulator => _emulator.RealtimeSessions.Sum(s => s.AudioBytesReceived) / LoadAudio.MessageBytes;
+    /// <summary>Gets the audio the emulator's realtime endpoint received, in 20 ms frames, over every connection it still lists, and the emulator's CPU so far.</summary>
+    public async Task<(long Frames, TimeSpan Cpu)> EmulatorStatsAsync()
+    {
+        var stats = await _emulator.SendAsync("stats", s_commandTimeout);
+        return (stats.GetProperty("frames").GetInt64(), TimeSpan.FromMilliseconds(stats.GetProperty("cpu_ms").GetDouble()));
+    }
 
     /// <param name="maxSessions">The server's session limit.</param>
     /// <param name="keepLogs">The emulator's request logs kept: the load benchmark counts the audio every connection received; soak and churn keep few, so the logs do not look like growth.</param>
     public static async Task<LoadServer> StartAsync(int maxSessions, int keepLogs = 100_000)
     {
-        var emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions
-        {
-            Recognizer = new ScriptedRecognizerFactory(),
-            SpeechSynthesizer = new ToneSpeechSynthesizer(),
-            MaxLoggedRequests = keepLogs,
-        });
+        var (emulator, emulatorUrl) = await ClientProcess.StartEmulatorAsync(keepLogs);
         var builder = ServeAgent.CreateBuilder("127.0.0.1", 0, NullLoggerFactory.Instance, o => o.MaxSessions = maxSessions);
         builder.Services.AddHttpContextAccessor();
         var app = builder.Build();
-        var agent = new ServeAgent(emulator.BaseUrl, "load", "You are a helpful, brief voice assistant.", Together.Chat.TogetherChat.DefaultModel,
+        var agent = new ServeAgent(emulatorUrl, "load", "You are a helpful, brief voice assistant.", Together.Chat.TogetherChat.DefaultModel,
             Together.Speech.TogetherTtsOptions.DefaultVoice, NullLoggerFactory.Instance);
         var server = (LoadServer?)null;
         var accessor = app.Services.GetRequiredService<IHttpContextAccessor>();
@@ -122,7 +119,7 @@ internal sealed class LoadServer : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _agent.Dispose();
-        await _emulator.DisposeAsync();
+        _emulator.Dispose();
     }
 
     private static string WebSocketAddress(WebApplication app)
