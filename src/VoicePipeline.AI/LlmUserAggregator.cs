@@ -33,6 +33,7 @@ public sealed class LlmUserAggregator : FrameProcessor
     private long _timerGeneration;
     private bool _userSpeaking;
     private bool _stopPending;
+    private long _stoppedAt; // TimeProvider timestamp of the pending stop
     private bool _botSpeaking;
     private bool _interruptDeferred;
     private string _speechText = string.Empty;
@@ -142,6 +143,7 @@ public sealed class LlmUserAggregator : FrameProcessor
                 _userSpeaking = false;
                 _speechEnd = stopped.SpeechEnd;
                 _stopPending = true;
+                _stoppedAt = TimeProvider.GetTimestamp();
                 StartTimer(_options.TranscriptTimeout);
                 await PushFrameAsync(frame, direction, CancellationToken.None).ConfigureAwait(false);
                 break;
@@ -233,8 +235,8 @@ public sealed class LlmUserAggregator : FrameProcessor
         {
             if (transcription.Finalized)
                 endNow = true; // the stop and its final transcript: the turn is complete
-            else
-                StartTimer(_options.QuietTime); // more text of this speech may follow
+            else // more text of this speech may follow: the quiet time, but never less than the rest of the transcript bound
+                StartTimer(TimeSpan.FromTicks(Math.Max(_options.QuietTime.Ticks, (_options.TranscriptTimeout - TimeProvider.GetElapsedTime(_stoppedAt)).Ticks)));
         }
         else if (!_userSpeaking && _finals.Count > 0)
         {

@@ -77,13 +77,13 @@ public sealed class ConversationTests : IAsyncLifetime
         await harness.SendAsync(Final("late but in time"));
         await harness.WaitForDownstreamAsync<LlmFullResponseEndFrame>();
 
-        // The next speech's final never comes: the bound ends the turn with the text it had.
+        // The next speech's final never comes: the bound ends the turn with the text it had. A partial final after the
+        // stop (more may follow) does not end the turn before the bound.
         await harness.SendAsync(Started(5));
-        await harness.SendAsync(Final("only part", finalized: false));
-        // The stop is a system frame and may overtake the transcript: it goes in once the transcript is through.
-        await harness.WaitForDownstreamAsync<TranscriptionFrame>(t => t.Text == "only part");
         await harness.SendAsync(Stopped(6));
         await harness.WaitForDownstreamAsync<UserStoppedSpeakingFrame>(f => f.Timestamp == TimeSpan.FromSeconds(6.8));
+        await harness.SendAsync(Final("only part", finalized: false));
+        await harness.WaitForDownstreamAsync<TranscriptionFrame>(t => t.Text == "only part");
         _time.Advance(TimeSpan.FromMilliseconds(999));
         _chat.Client.Requests.Should().HaveCount(1);
         _time.Advance(TimeSpan.FromMilliseconds(1));

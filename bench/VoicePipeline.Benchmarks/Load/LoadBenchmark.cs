@@ -188,7 +188,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             if (!echo)
             {
                 var sent = close.GetProperty("sent").GetInt64();
-                var reached = Math.Min(server.FramesSeen - seenBefore, (await server.EmulatorStatsAsync()).Frames - emulatorBefore);
+                var reached = Math.Min(server.FramesSeen - seenBefore, await server.SettledEmulatorFramesAsync() - emulatorBefore);
                 dropped = Math.Max(0, sent - reached) + (long)close.GetProperty("closed_early").GetDouble() + (long)close.GetProperty("failed").GetDouble();
             }
             if (left > 0)

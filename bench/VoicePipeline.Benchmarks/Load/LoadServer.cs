@@ -66,6 +66,24 @@ internal sealed class LoadServer : IAsyncDisposable
         return (stats.GetProperty("frames").GetInt64(), TimeSpan.FromMilliseconds(stats.GetProperty("cpu_ms").GetDouble()));
     }
 
+    /// <summary>
+    /// Gets the emulator's frames once they stop changing: the sessions' last appends can still be on their way to the
+    /// other process when the sessions have ended here.
+    /// </summary>
+    public async Task<long> SettledEmulatorFramesAsync()
+    {
+        var frames = (await EmulatorStatsAsync()).Frames;
+        for (var i = 0; i < 50; i++)
+        {
+            await Task.Delay(100);
+            var now = (await EmulatorStatsAsync()).Frames;
+            if (now == frames)
+                break;
+            frames = now;
+        }
+        return frames;
+    }
+
     /// <param name="maxSessions">The server's session limit.</param>
     /// <param name="keepLogs">The emulator's request logs kept: the load benchmark counts the audio every connection received; soak and churn keep few, so the logs do not look like growth.</param>
     public static async Task<LoadServer> StartAsync(int maxSessions, int keepLogs = 100_000)
