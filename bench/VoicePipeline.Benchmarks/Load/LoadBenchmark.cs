@@ -6,11 +6,12 @@ namespace VoicePipeline.Benchmarks.Load;
 
 /// <summary>
 /// Live sessions one host holds: <c>vp serve</c>'s pipeline in this process (<see cref="LoadServer"/>), the clients in
-/// another (<see cref="LoadClient"/>), each streaming a recording at real time in 20 ms messages. Without
-/// <c>--sessions</c> it adds 50 sessions every 30 s until a session falls behind (an input frame's lag from due at the
-/// socket to out of the STT client over 100 ms at p99, or a session closed, refused or broken), then measures the
-/// largest count that held for 60 s (opened a step at a time, as the ramp opened them); memory per session is (RSS then − idle RSS) / N, idle being after a warm-up. The
-/// baseline is a bare Kestrel WebSocket echo stepped up the same way with the same clients.
+/// another (<see cref="LoadClient"/>) and the emulator in a third (<see cref="LoadEmulator"/>), each session streaming a
+/// recording at real time in 20 ms messages. Without <c>--sessions</c> it adds 50 sessions every 30 s until a session
+/// falls behind (an input frame's lag from due at the socket to taken by the STT client over 100 ms at p99, or a session
+/// closed, refused or broken), then measures the largest count that held for 60 s, opened a step at a time as the ramp
+/// opened them; memory per session is (RSS then − idle RSS) / N, idle being after a warm-up. The baseline is a bare
+/// Kestrel WebSocket echo stepped up the same way with the same clients.
 /// </summary>
 internal sealed class LoadBenchmark : IHotPathBenchmark
 {

@@ -130,7 +130,10 @@ public class FrameProcessorTests
         probe.SystemOverlaps.Should().Be(0, "ProcessSystemFrameAsync runs on the input loop, one frame at a time");
         probe.SystemFramesSeen.Should().Be(Count);
         probe.Interruptions.Should().BeInRange(1, Count / 100, "back-to-back interruptions reset once");
-        probe.DataFramesSeen.Should().BeGreaterThan(0);
+        // How many data frames an interruption drops depends on timing (all of them, when the last one comes after
+        // the last data frame): each one the handler saw went on, but for one per interruption cut off in the handler.
+        var passed = harness.Downstream.OfType<TextFrame>().Count();
+        probe.DataFramesSeen.Should().BeInRange(passed, passed + probe.Interruptions);
         probe.DataFramesSeen.Should().BeLessThanOrEqualTo(Count);
         probe.SawSystemFrameInDataHandler.Should().BeFalse();
         probe.SawDataFrameInSystemHandler.Should().BeFalse();
