@@ -44,6 +44,7 @@ public abstract partial class OutputTransport : FrameProcessor
     private readonly List<TtsTextFrame> _pendingWords = [];
     private string? _context;
     private TimeSpan _contextTime;
+    private long _framesTaken;
 
     // Playing side (the playout loop).
     private long _origin;
@@ -162,6 +163,9 @@ public abstract partial class OutputTransport : FrameProcessor
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Gets how many downstream frames the transport has taken in since it started (tests move a fake clock once the frames sent are in).</summary>
+    internal long FramesTaken => Volatile.Read(ref _framesTaken);
+
     /// <inheritdoc />
     protected sealed override async ValueTask ProcessFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
     {
@@ -190,6 +194,7 @@ public abstract partial class OutputTransport : FrameProcessor
                 Enqueue(frame, cancellationToken);
                 break;
         }
+        Volatile.Write(ref _framesTaken, _framesTaken + 1);
     }
 
     /// <inheritdoc />

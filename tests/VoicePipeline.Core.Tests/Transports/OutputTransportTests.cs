@@ -79,7 +79,7 @@ public class OutputTransportTests
         await harness.SendAsync(new TtsStoppedFrame { ContextId = "b" });
         await harness.SendAsync(new LlmFullResponseEndFrame());
 
-        await output.PlayInStepsAsync(harness, time, until: () => output.Seen<LlmFullResponseEndFrame>(), audioToTake: TimeSpan.FromSeconds(1.6));
+        await output.PlayInStepsAsync(harness, time, until: () => output.Seen<LlmFullResponseEndFrame>(), audioToTake: TimeSpan.FromSeconds(1.6), framesToTake: 10);
 
         var words = output.Out.Where(o => o.Frame is TtsTextFrame).ToList();
         words.Select(w => ((TtsTextFrame)w.Frame).Text).Should().Equal("The", "quick", "fox", "jumps", "over", "dogs");
@@ -272,11 +272,12 @@ internal sealed class RecordingOutput(FakeTimeProvider time, OutputTransportOpti
     /// is the time things were due, give or take a step. <paramref name="steady"/>: audio keeps coming (a frame larger
     /// than the buffer), so only wait for the chunk due; a probe would wait behind that frame.
     /// </summary>
-    public async Task PlayInStepsAsync(FrameProcessorHarness harness, FakeTimeProvider clock, Func<bool> until, TimeSpan audioToTake = default, bool steady = false, double maxSeconds = 10)
+    public async Task PlayInStepsAsync(FrameProcessorHarness harness, FakeTimeProvider clock, Func<bool> until, TimeSpan audioToTake = default, bool steady = false, double maxSeconds = 10, int framesToTake = 0)
     {
-        // The frames sent are taken on the transport's own loop: let it take them all before the clock moves.
+        // The frames sent are taken on the transport's own loop: let it take them all (the audio, and with
+        // framesToTake every frame, such as text that follows its audio) before the clock moves.
         var deadline = System.Diagnostics.Stopwatch.StartNew();
-        while (Written + QueuedAudio < audioToTake && deadline.Elapsed < TimeSpan.FromSeconds(15))
+        while ((Written + QueuedAudio < audioToTake || FramesTaken < framesToTake) && deadline.Elapsed < TimeSpan.FromSeconds(15))
             await Task.Yield();
         for (var step = 0; step < maxSeconds * 100 && !until(); step++)
         {
