@@ -22,7 +22,7 @@ internal static class GcChoice
             throw new ArgumentException($"--gc: one of {string.Join(", ", Choices)}");
         if (Environment.GetEnvironmentVariable(ChildMarker) == choice)
             return null;
-        var start = ClientProcess.StartSelf(Environment.GetCommandLineArgs().Skip(1));
+        var start = HelperProcess.StartSelf(Environment.GetCommandLineArgs().Skip(1));
         start.Environment[ChildMarker] = choice;
         start.Environment["DOTNET_gcServer"] = choice == "workstation" ? "0" : "1";
         start.Environment["DOTNET_GCDynamicAdaptationMode"] = choice == "datas" ? "1" : "0";

@@ -40,7 +40,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         var started = Stopwatch.StartNew();
         var audio = await LoadAudio.LoadAsync();
         await using var server = await LoadServer.StartAsync(maxSessions: 100_000);
-        using var clients = ClientProcess.Start(audio);
+        using var clients = HelperProcess.Start(audio);
         using var allocations = args.Contains("--allocations") ? new AllocationSampler() : null;
         var run = new Runner(server, clients) { Allocations = allocations };
         Progress($"{GcChoice.Describe()}; recording {audio.LoopSeconds:F1} s looped, {audio.Stops[0].Length / 3} utterances per pass, {LoadAudio.Phases} starting points");
@@ -143,7 +143,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
     }
 
     /// <summary>Drives the client process against the server and reads the figures of both sides.</summary>
-    internal sealed class Runner(LoadServer server, ClientProcess clients)
+    internal sealed class Runner(LoadServer server, HelperProcess clients)
     {
         private static readonly TimeSpan s_commandTimeout = TimeSpan.FromMinutes(2);
         private (long Batches, long Windows) _vadBefore;

@@ -19,36 +19,18 @@ internal static class LoadClient
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var audio = LoadAudio.FromFiles(Arg(args, "--audio"), Arg(args, "--stops"));
+        var audio = LoadAudio.FromFiles(HelperProcess.Arg(Verb, args, "--audio"), HelperProcess.Arg(Verb, args, "--stops"));
         using var fleet = new Fleet(audio);
-        string? line;
-        while ((line = await Console.In.ReadLineAsync().ConfigureAwait(false)) is not null)
+        await HelperProcess.ServeCommandsAsync(async parts => parts[0] switch
         {
-            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            if (parts.Length == 0)
-                continue;
-            var reply = parts[0] switch
-            {
-                "open" => await fleet.OpenAsync(int.Parse(parts[1], CultureInfo.InvariantCulture), new Uri(parts[2])).ConfigureAwait(false),
-                "stats" => fleet.Stats(),
-                "close" => await fleet.CloseAllAsync().ConfigureAwait(false),
-                "churn" => await fleet.ChurnAsync(int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture),
-                    double.Parse(parts[3], CultureInfo.InvariantCulture), new Uri(parts[4])).ConfigureAwait(false),
-                "exit" => null,
-                _ => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + parts[0] }),
-            };
-            if (reply is null)
-                break;
-            Console.Out.WriteLine(reply);
-            Console.Out.Flush();
-        }
+            "open" => await fleet.OpenAsync(int.Parse(parts[1], CultureInfo.InvariantCulture), new Uri(parts[2])).ConfigureAwait(false),
+            "stats" => fleet.Stats(),
+            "close" => await fleet.CloseAllAsync().ConfigureAwait(false),
+            "churn" => await fleet.ChurnAsync(int.Parse(parts[1], CultureInfo.InvariantCulture), int.Parse(parts[2], CultureInfo.InvariantCulture),
+                double.Parse(parts[3], CultureInfo.InvariantCulture), new Uri(parts[4])).ConfigureAwait(false),
+            _ => HelperProcess.UnknownCommand(parts[0]),
+        }).ConfigureAwait(false);
         return 0;
-    }
-
-    private static string Arg(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : throw new ArgumentException($"{Verb}: {name} is required");
     }
 
     /// <summary>Every open session, paced by one thread.</summary>

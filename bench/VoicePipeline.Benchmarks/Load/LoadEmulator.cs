@@ -20,31 +20,20 @@ internal static class LoadEmulator
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var keepLogs = int.Parse(args[Array.IndexOf(args, "--keep-logs") + 1], CultureInfo.InvariantCulture);
         await using var emulator = await TogetherEmulator.StartAsync(new TogetherEmulatorOptions
         {
             Recognizer = new ScriptedRecognizerFactory(),
             SpeechSynthesizer = new ToneSpeechSynthesizer(),
-            MaxLoggedRequests = keepLogs,
+            MaxLoggedRequests = int.Parse(HelperProcess.Arg(Verb, args, "--keep-logs"), CultureInfo.InvariantCulture),
         }).ConfigureAwait(false);
-        Reply(new Dictionary<string, object> { ["url"] = emulator.BaseUrl.ToString() });
-        string? line;
-        while ((line = await Console.In.ReadLineAsync().ConfigureAwait(false)) is not null && line != "exit")
-        {
-            Reply(line.Trim() == "stats"
-                ? new Dictionary<string, object>
-                {
-                    ["frames"] = emulator.RealtimeSessions.Sum(s => s.AudioBytesReceived) / LoadAudio.MessageBytes,
-                    ["cpu_ms"] = ProcessMetrics.Cpu().TotalMilliseconds,
-                }
-                : new Dictionary<string, object> { ["error"] = "unknown command " + line });
-        }
+        HelperProcess.Reply(JsonSerializer.Serialize(new Dictionary<string, string> { ["url"] = emulator.BaseUrl.ToString() }));
+        await HelperProcess.ServeCommandsAsync(parts => ValueTask.FromResult(parts[0] == "stats"
+            ? JsonSerializer.Serialize(new Dictionary<string, double>
+            {
+                ["frames"] = emulator.RealtimeSessions.Sum(s => s.AudioBytesReceived) / LoadAudio.MessageBytes,
+                ["cpu_ms"] = ProcessMetrics.Cpu().TotalMilliseconds,
+            })
+            : HelperProcess.UnknownCommand(parts[0]))).ConfigureAwait(false);
         return 0;
-    }
-
-    private static void Reply(Dictionary<string, object> reply)
-    {
-        Console.Out.WriteLine(JsonSerializer.Serialize(reply));
-        Console.Out.Flush();
     }
 }

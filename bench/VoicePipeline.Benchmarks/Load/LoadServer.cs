@@ -11,7 +11,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using VoicePipeline.Cli.Commands;
 using VoicePipeline.Frames;
-using VoicePipeline.Processors;
 using VoicePipeline.Together.Realtime;
 using VoicePipeline.Transports.WebSockets;
 
@@ -21,19 +20,19 @@ namespace VoicePipeline.Benchmarks.Load;
 /// The server side of the load benchmarks, in this process: <c>vp serve</c>'s host and per-session pipeline
 /// (<see cref="ServeAgent"/>) against the emulator in a process of its own (<see cref="LoadEmulator"/>),
 /// plus a probe in the STT service that measures how long each input frame took from the moment its audio was due at
-/// the socket (the client's <c>t0</c> + its end in audio time) to leaving the STT client;
+/// the socket (the client's <c>t0</c> + its end in audio time) to taken by the STT client;
 /// and, on its own port, a bare Kestrel WebSocket echo (the baseline) that measures the same lag on arrival.
 /// </summary>
 internal sealed class LoadServer : IAsyncDisposable
 {
     private static readonly TimeSpan s_commandTimeout = TimeSpan.FromMinutes(1);
-    private readonly ClientProcess _emulator;
+    private readonly HelperProcess _emulator;
     private readonly WebApplication _app;
     private readonly WebApplication _echo;
     private readonly ServeAgent _agent;
     private long _framesSeen;
 
-    private LoadServer(ClientProcess emulator, WebApplication app, WebApplication echo, ServeAgent agent)
+    private LoadServer(HelperProcess emulator, WebApplication app, WebApplication echo, ServeAgent agent)
     {
         _emulator = emulator;
         _app = app;
@@ -88,7 +87,7 @@ internal sealed class LoadServer : IAsyncDisposable
     /// <param name="keepLogs">The emulator's request logs kept: the load benchmark counts the audio every connection received; soak and churn keep few, so the logs do not look like growth.</param>
     public static async Task<LoadServer> StartAsync(int maxSessions, int keepLogs = 100_000)
     {
-        var (emulator, emulatorUrl) = await ClientProcess.StartEmulatorAsync(keepLogs);
+        var (emulator, emulatorUrl) = await HelperProcess.StartEmulatorAsync(keepLogs);
         var builder = ServeAgent.CreateBuilder("127.0.0.1", 0, NullLoggerFactory.Instance, o => o.MaxSessions = maxSessions);
         builder.Services.AddHttpContextAccessor();
         var app = builder.Build();
@@ -98,12 +97,10 @@ internal sealed class LoadServer : IAsyncDisposable
         var accessor = app.Services.GetRequiredService<IHttpContextAccessor>();
         agent.MapEndpoints(app, publicAddress: null, (session, agentSession) =>
         {
-            // The probe goes right after the STT service: it sees each audio frame as the service hands it on.
+            // The probe is the STT service's own callback: it sees each audio frame once the service has it, on the
+            // service's loop, so the harness adds no hop to what vp serve runs.
             var t0 = long.Parse(accessor.HttpContext!.Request.Query["t0"].ToString(), CultureInfo.InvariantCulture);
-            // vp serve's STT keeps the audio; here it hands it to the probe, which keeps it instead (one hop more than vp serve).
-            var stt = agentSession.Processors.FindIndex(p => p is TogetherSttService);
-            ((TogetherSttService)agentSession.Processors[stt]).AudioPassthrough = true;
-            agentSession.Processors.Insert(stt + 1, new FrameLagProbe(server!, t0));
+            agentSession.Processors.OfType<TogetherSttService>().Single().AudioTaken = new FrameLagProbe(server!, t0).Record;
             return session.RunPipelineAsync(agentSession.Processors, agentSession.TaskOptions, agentSession.AfterOutput);
         });
         await app.StartAsync();
@@ -179,18 +176,15 @@ internal sealed class LoadServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Records each input audio frame's lag (from due at the socket to here) and keeps it, as vp serve's STT does; passes every other frame on.</summary>
-    private sealed class FrameLagProbe(LoadServer server, long t0) : FrameProcessor("FrameLagProbe")
+    /// <summary>Records each input audio frame's lag, from due at the socket to taken by the STT service.</summary>
+    private sealed class FrameLagProbe(LoadServer server, long t0)
     {
-        protected override ValueTask ProcessSystemFrameAsync(Frame frame, FrameDirection direction, CancellationToken cancellationToken)
+        public void Record(InputAudioRawFrame frame)
         {
-            if (frame is InputAudioRawFrame { PresentationTimestamp: { } pts })
-            {
-                server.FrameLag.Record(LagMs(t0, (long)(pts / LoadAudio.MessageDuration), Stopwatch.GetTimestamp()));
-                Interlocked.Increment(ref server._framesSeen);
-                return ValueTask.CompletedTask;
-            }
-            return PushFrameAsync(frame, direction, cancellationToken);
+            if (frame.PresentationTimestamp is not { } pts)
+                return;
+            server.FrameLag.Record(LagMs(t0, (long)(pts / LoadAudio.MessageDuration), Stopwatch.GetTimestamp()));
+            Interlocked.Increment(ref server._framesSeen);
         }
     }
 }

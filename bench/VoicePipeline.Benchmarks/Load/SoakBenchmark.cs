@@ -29,7 +29,7 @@ internal sealed class SoakBenchmark : IHotPathBenchmark
 
         var audio = await LoadAudio.LoadAsync();
         await using var server = await LoadServer.StartAsync(maxSessions: 10, keepLogs: 16);
-        using var clients = ClientProcess.Start(audio);
+        using var clients = HelperProcess.Start(audio);
         await clients.SendAsync($"open 1 {server.Url}", TimeSpan.FromMinutes(1));
         var samples = new List<(double Seconds, double Rss, int Handles, TimeSpan Vad, long Windows)>();
         var started = Stopwatch.StartNew();

@@ -10,12 +10,12 @@ namespace VoicePipeline.Benchmarks.Load;
 /// driven by one command line at a time. It is killed (with anything it started) when disposed, when this process exits
 /// or on Ctrl+C, and it exits by itself when its stdin closes.
 /// </summary>
-internal sealed class ClientProcess : IDisposable
+internal sealed class HelperProcess : IDisposable
 {
     private readonly Process _process;
     private readonly string? _directory;
 
-    private ClientProcess(Process process, string? directory)
+    private HelperProcess(Process process, string? directory)
     {
         _process = process;
         _directory = directory;
@@ -24,7 +24,7 @@ internal sealed class ClientProcess : IDisposable
     }
 
     /// <summary>Starts the load clients, streaming <paramref name="audio"/>.</summary>
-    public static ClientProcess Start(LoadAudio audio)
+    public static HelperProcess Start(LoadAudio audio)
     {
         var directory = Directory.CreateTempSubdirectory("vp-load-").FullName;
         var (audioPath, stopsPath) = audio.WriteFiles(directory);
@@ -32,7 +32,7 @@ internal sealed class ClientProcess : IDisposable
     }
 
     /// <summary>Starts the emulator (keeping <paramref name="keepLogs"/> request logs) and returns it with its address.</summary>
-    public static async Task<(ClientProcess Process, Uri Url)> StartEmulatorAsync(int keepLogs)
+    public static async Task<(HelperProcess Process, Uri Url)> StartEmulatorAsync(int keepLogs)
     {
         var emulator = Start([LoadEmulator.Verb, "--keep-logs", keepLogs.ToString(System.Globalization.CultureInfo.InvariantCulture)], directory: null);
         try
@@ -48,7 +48,7 @@ internal sealed class ClientProcess : IDisposable
         }
     }
 
-    private static ClientProcess Start(string[] args, string? directory)
+    private static HelperProcess Start(string[] args, string? directory)
     {
         var start = StartSelf(args);
         start.RedirectStandardInput = true;
@@ -57,7 +57,42 @@ internal sealed class ClientProcess : IDisposable
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment.Remove(GcChoice.ChildMarker);
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the {args[0]} process");
-        return new ClientProcess(process, directory);
+        return new HelperProcess(process, directory);
+    }
+
+    /// <summary>
+    /// The helper's side: reads commands from stdin, one per line, and writes each one's answer (a JSON line from
+    /// <paramref name="answer"/>) to stdout, until <c>exit</c> or the end of input.
+    /// </summary>
+    public static async Task ServeCommandsAsync(Func<string[], ValueTask<string>> answer)
+    {
+        string? line;
+        while ((line = await Console.In.ReadLineAsync().ConfigureAwait(false)) is not null)
+        {
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (parts.Length == 0)
+                continue;
+            if (parts[0] == "exit")
+                break;
+            Reply(await answer(parts).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>The helper's side: writes one answer line to stdout.</summary>
+    public static void Reply(string json)
+    {
+        Console.Out.WriteLine(json);
+        Console.Out.Flush();
+    }
+
+    /// <summary>The helper's answer to a command it does not know.</summary>
+    public static string UnknownCommand(string command) => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command });
+
+    /// <summary>The helper's side: the value after <paramref name="name"/> in the arguments of its <paramref name="verb"/>.</summary>
+    public static string Arg(string verb, string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? args[index + 1] : throw new ArgumentException($"{verb}: {name} is required");
     }
 
     /// <summary>How to start this benchmark's executable again with <paramref name="args"/>.</summary>
