@@ -77,8 +77,12 @@ internal sealed class FakeSession : IRealtimeSttSession
 
     public void Drop(string reason = "dropped") => _events.Writer.TryWrite(RealtimeSttEvent.Closed(reason));
 
+    /// <summary>Completes when the service first reads the session's events, which it does once the session is live.</summary>
+    public TaskCompletionSource Receiving { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public async ValueTask<RealtimeSttEvent> ReceiveAsync(CancellationToken cancellationToken = default)
     {
+        Receiving.TrySetResult();
         try
         {
             return await _events.Reader.ReadAsync(cancellationToken);
