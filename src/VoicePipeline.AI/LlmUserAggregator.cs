@@ -235,8 +235,12 @@ public sealed class LlmUserAggregator : FrameProcessor
         {
             if (transcription.Finalized)
                 endNow = true; // the stop and its final transcript: the turn is complete
-            else // more text of this speech may follow: the quiet time, but never less than the rest of the transcript bound
-                StartTimer(TimeSpan.FromTicks(Math.Max(_options.QuietTime.Ticks, (_options.TranscriptTimeout - TimeProvider.GetElapsedTime(_stoppedAt)).Ticks)));
+            else
+            {
+                // More text of this speech may follow: the quiet time, but never less than the rest of the transcript bound.
+                var boundLeft = _options.TranscriptTimeout - TimeProvider.GetElapsedTime(_stoppedAt);
+                StartTimer(boundLeft > _options.QuietTime ? boundLeft : _options.QuietTime);
+            }
         }
         else if (!_userSpeaking && _finals.Count > 0)
         {

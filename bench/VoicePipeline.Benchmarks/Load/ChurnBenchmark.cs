@@ -28,7 +28,7 @@ internal sealed class ChurnBenchmark : IHotPathBenchmark
 
         var audio = await LoadAudio.LoadAsync();
         await using var server = await LoadServer.StartAsync(maxSessions: 100, keepLogs: 16);
-        using var clients = HelperProcess.Start(audio);
+        using var clients = HelperProcess.StartClients(audio);
         var timeout = TimeSpan.FromSeconds(60 + cycles * SessionSeconds);
 
         // A warm-up round: code compiled, pools and caches at their working size.

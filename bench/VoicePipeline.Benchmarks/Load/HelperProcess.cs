@@ -24,7 +24,7 @@ internal sealed class HelperProcess : IDisposable
     }
 
     /// <summary>Starts the load clients, streaming <paramref name="audio"/>.</summary>
-    public static HelperProcess Start(LoadAudio audio)
+    public static HelperProcess StartClients(LoadAudio audio)
     {
         var directory = Directory.CreateTempSubdirectory("vp-load-").FullName;
         var (audioPath, stopsPath) = audio.WriteFiles(directory);
@@ -37,9 +37,8 @@ internal sealed class HelperProcess : IDisposable
         var emulator = Start([LoadEmulator.Verb, "--keep-logs", keepLogs.ToString(System.Globalization.CultureInfo.InvariantCulture)], directory: null);
         try
         {
-            var line = await emulator._process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromMinutes(1)).ConfigureAwait(false)
-                ?? throw new InvalidOperationException($"the load emulator process exited (code {(emulator._process.HasExited ? emulator._process.ExitCode : -1)}) before it listened");
-            return (emulator, new Uri(JsonDocument.Parse(line).RootElement.GetProperty("url").GetString()!));
+            var ready = await emulator.ReadReplyAsync("its start", TimeSpan.FromMinutes(1)).ConfigureAwait(false);
+            return (emulator, new Uri(ready.GetProperty("url").GetString()!));
         }
         catch
         {
@@ -88,13 +87,6 @@ internal sealed class HelperProcess : IDisposable
     /// <summary>The helper's answer to a command it does not know.</summary>
     public static string UnknownCommand(string command) => JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "unknown command " + command });
 
-    /// <summary>The helper's side: the value after <paramref name="name"/> in the arguments of its <paramref name="verb"/>.</summary>
-    public static string Arg(string verb, string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : throw new ArgumentException($"{verb}: {name} is required");
-    }
-
     /// <summary>How to start this benchmark's executable again with <paramref name="args"/>.</summary>
     public static ProcessStartInfo StartSelf(IEnumerable<string> args)
     {
@@ -111,8 +103,14 @@ internal sealed class HelperProcess : IDisposable
     {
         await _process.StandardInput.WriteLineAsync(command).ConfigureAwait(false);
         await _process.StandardInput.FlushAsync().ConfigureAwait(false);
+        return await ReadReplyAsync($"'{command}'", timeout).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads the helper's next answer line; an <c>error</c> answer throws.</summary>
+    private async Task<JsonElement> ReadReplyAsync(string during, TimeSpan timeout)
+    {
         var line = await _process.StandardOutput.ReadLineAsync().WaitAsync(timeout).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"the load helper process exited (code {(_process.HasExited ? _process.ExitCode : -1)}) during '{command}'");
+            ?? throw new InvalidOperationException($"the load helper process exited (code {(_process.HasExited ? _process.ExitCode : -1)}) during {during}");
         var reply = JsonDocument.Parse(line).RootElement;
         if (reply.TryGetProperty("error", out var error))
             throw new InvalidOperationException("load helper: " + error.GetString());

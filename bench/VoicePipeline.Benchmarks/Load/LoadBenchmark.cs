@@ -23,24 +23,24 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
 
     public async Task<int> RunAsync(bool json, string[] args)
     {
-        int? fixedSessions = Option(args, "--sessions") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : null;
-        var seconds = Option(args, "--seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : fixedSessions is null ? 30 : 60;
-        var step = Option(args, "--step") is { } st ? int.Parse(st, CultureInfo.InvariantCulture) : 50;
-        var limit = Option(args, "--limit") is { } l ? int.Parse(l, CultureInfo.InvariantCulture) : 1000;
+        int? fixedSessions = LoadArgs.String(args, "--sessions") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : null;
+        var seconds = LoadArgs.String(args, "--seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : fixedSessions is null ? 30 : 60;
+        var step = LoadArgs.String(args, "--step") is { } st ? int.Parse(st, CultureInfo.InvariantCulture) : 50;
+        var limit = LoadArgs.String(args, "--limit") is { } l ? int.Parse(l, CultureInfo.InvariantCulture) : 1000;
         var baseline = !args.Contains("--no-baseline");
-        var measure = Option(args, "--measure-seconds") is { } m ? double.Parse(m, CultureInfo.InvariantCulture) : 60;
+        var measure = LoadArgs.String(args, "--measure-seconds") is { } m ? double.Parse(m, CultureInfo.InvariantCulture) : 60;
         if (fixedSessions is < 1 || seconds < 10 || measure < 10 || step < 1)
         {
             Console.Error.WriteLine("load: --sessions 1 or more, --seconds and --measure-seconds 10 or more, --step 1 or more");
             return 2;
         }
-        if (await GcChoice.EnsureAsync(Option(args, "--gc") ?? "datas") is { } exitCode)
+        if (await GcChoice.EnsureAsync(LoadArgs.String(args, "--gc") ?? "datas") is { } exitCode)
             return exitCode;
 
         var started = Stopwatch.StartNew();
         var audio = await LoadAudio.LoadAsync();
         await using var server = await LoadServer.StartAsync(maxSessions: 100_000);
-        using var clients = HelperProcess.Start(audio);
+        using var clients = HelperProcess.StartClients(audio);
         using var allocations = args.Contains("--allocations") ? new AllocationSampler() : null;
         var run = new Runner(server, clients) { Allocations = allocations };
         Progress($"{GcChoice.Describe()}; recording {audio.LoopSeconds:F1} s looped, {audio.Stops[0].Length / 3} utterances per pass, {LoadAudio.Phases} starting points");
@@ -112,12 +112,6 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
     }
 
     private static double Round(double value) => Math.Round(value, value >= 100 ? 1 : 3);
-
-    private static string? Option(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-    }
 
     internal static void Progress(string message) => Console.Error.WriteLine("load: " + message);
 

@@ -19,7 +19,7 @@ internal static class LoadClient
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var audio = LoadAudio.FromFiles(HelperProcess.Arg(Verb, args, "--audio"), HelperProcess.Arg(Verb, args, "--stops"));
+        var audio = LoadAudio.FromFiles(LoadArgs.Required(Verb, args, "--audio"), LoadArgs.Required(Verb, args, "--stops"));
         using var fleet = new Fleet(audio);
         await HelperProcess.ServeCommandsAsync(async parts => parts[0] switch
         {

@@ -24,7 +24,7 @@ internal static class LoadEmulator
         {
             Recognizer = new ScriptedRecognizerFactory(),
             SpeechSynthesizer = new ToneSpeechSynthesizer(),
-            MaxLoggedRequests = int.Parse(HelperProcess.Arg(Verb, args, "--keep-logs"), CultureInfo.InvariantCulture),
+            MaxLoggedRequests = int.Parse(LoadArgs.Required(Verb, args, "--keep-logs"), CultureInfo.InvariantCulture),
         }).ConfigureAwait(false);
         HelperProcess.Reply(JsonSerializer.Serialize(new Dictionary<string, string> { ["url"] = emulator.BaseUrl.ToString() }));
         await HelperProcess.ServeCommandsAsync(parts => ValueTask.FromResult(parts[0] == "stats"

@@ -29,7 +29,7 @@ internal sealed class SoakBenchmark : IHotPathBenchmark
 
         var audio = await LoadAudio.LoadAsync();
         await using var server = await LoadServer.StartAsync(maxSessions: 10, keepLogs: 16);
-        using var clients = HelperProcess.Start(audio);
+        using var clients = HelperProcess.StartClients(audio);
         await clients.SendAsync($"open 1 {server.Url}", TimeSpan.FromMinutes(1));
         var samples = new List<(double Seconds, double Rss, int Handles, TimeSpan Vad, long Windows)>();
         var started = Stopwatch.StartNew();
@@ -99,16 +99,4 @@ internal sealed class SoakBenchmark : IHotPathBenchmark
         var windows = last.Windows - first.Windows;
         return windows <= 0 ? 0 : (last.Vad - first.Vad).TotalMicroseconds / windows;
     }
-}
-
-/// <summary>Command-line options of the load benchmarks.</summary>
-internal static class LoadArgs
-{
-    public static string? String(string[] args, string name)
-    {
-        var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
-    }
-
-    public static double? Double(string[] args, string name) => String(args, name) is { } value ? double.Parse(value, CultureInfo.InvariantCulture) : null;
 }
