@@ -15,4 +15,12 @@ if (args.Length == 0 || !benchmarks.TryGetValue(args[0], out var benchmark))
 }
 
 var json = args.Contains("--json", StringComparer.Ordinal);
-return await benchmark.RunAsync(json, args.Skip(1).Where(a => a != "--json").ToArray());
+try
+{
+    return await benchmark.RunAsync(json, args.Skip(1).Where(a => a != "--json").ToArray());
+}
+catch (ArgumentException exception)
+{
+    Console.Error.WriteLine(exception.Message);
+    return 2;
+}

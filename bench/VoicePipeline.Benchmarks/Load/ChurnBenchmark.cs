@@ -17,6 +17,7 @@ internal sealed class ChurnBenchmark : IHotPathBenchmark
 
     public async Task<int> RunAsync(bool json, string[] args)
     {
+        LoadArgs.RejectUnknown("churn", args, ["--cycles", "--gc"], []);
         var cycles = (int)(LoadArgs.Double(args, "--cycles") ?? 200);
         if (cycles < 1)
         {

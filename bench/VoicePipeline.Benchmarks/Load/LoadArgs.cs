@@ -19,4 +19,22 @@ internal static class LoadArgs
     /// <exception cref="ArgumentException">It is missing.</exception>
     public static string Required(string verb, string[] args, string name)
         => String(args, name) ?? throw new ArgumentException($"{verb}: {name} is required");
+
+    /// <summary>Refuses anything in <paramref name="args"/> but the <paramref name="options"/> (each with a value) and the <paramref name="flags"/>.</summary>
+    /// <exception cref="ArgumentException">An argument is not one of them, or an option has no value.</exception>
+    public static void RejectUnknown(string benchmark, string[] args, string[] options, string[] flags)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (options.Contains(args[i]))
+            {
+                if (++i == args.Length)
+                    throw new ArgumentException($"{benchmark}: {args[i - 1]} needs a value");
+            }
+            else if (!flags.Contains(args[i]))
+            {
+                throw new ArgumentException($"{benchmark}: unknown argument '{args[i]}' (options: {string.Join(' ', options.Select(o => o + " VALUE").Concat(flags))}, and --json)");
+            }
+        }
+    }
 }

@@ -23,6 +23,7 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
 
     public async Task<int> RunAsync(bool json, string[] args)
     {
+        LoadArgs.RejectUnknown("load", args, ["--sessions", "--seconds", "--step", "--limit", "--measure-seconds", "--gc"], ["--no-baseline", "--allocations"]);
         int? fixedSessions = LoadArgs.String(args, "--sessions") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : null;
         var seconds = LoadArgs.String(args, "--seconds") is { } s ? double.Parse(s, CultureInfo.InvariantCulture) : fixedSessions is null ? 30 : 60;
         var step = LoadArgs.String(args, "--step") is { } st ? int.Parse(st, CultureInfo.InvariantCulture) : 50;

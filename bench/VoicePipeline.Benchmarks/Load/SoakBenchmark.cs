@@ -18,6 +18,7 @@ internal sealed class SoakBenchmark : IHotPathBenchmark
 
     public async Task<int> RunAsync(bool json, string[] args)
     {
+        LoadArgs.RejectUnknown("soak", args, ["--minutes", "--gc"], []);
         var minutes = LoadArgs.Double(args, "--minutes") ?? 10;
         if (minutes < 0.5)
         {
