@@ -39,6 +39,8 @@ public abstract partial class OutputTransport : FrameProcessor
     private TaskCompletionSource? _wake;
     private TaskCompletionSource? _space;
     private Task? _loop;
+    private ITimer? _timer; // the playout loop's one timer: re-armed for each wait, it wakes the loop like an enqueue
+    private CancellationTokenRegistration _stopWakes;
 
     // Taking side (the process loop).
     private readonly List<TtsTextFrame> _pendingWords = [];
@@ -117,6 +119,8 @@ public abstract partial class OutputTransport : FrameProcessor
     protected override ValueTask OnStartAsync(StartFrame frame, CancellationToken cancellationToken)
     {
         _origin = TimeProvider.GetTimestamp();
+        _timer = TimeProvider.CreateTimer(static state => ((OutputTransport)state!).Wake(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _stopWakes = _stop.Token.UnsafeRegister(static state => ((OutputTransport)state!).Wake(), this);
         _loop = Task.Run(() => PlayAsync(_stop.Token), CancellationToken.None);
         return ValueTask.CompletedTask;
     }
@@ -159,6 +163,8 @@ public abstract partial class OutputTransport : FrameProcessor
     /// <inheritdoc />
     protected override ValueTask DisposeAsyncCore()
     {
+        _stopWakes.Dispose();
+        _timer?.Dispose();
         _stop.Dispose();
         return ValueTask.CompletedTask;
     }
@@ -682,6 +688,12 @@ public abstract partial class OutputTransport : FrameProcessor
         _space = null;
     }
 
+    private void Wake()
+    {
+        lock (_gate)
+            WakeLocked();
+    }
+
     private void WakeLocked()
     {
         _wake?.TrySetResult();
@@ -700,33 +712,37 @@ public abstract partial class OutputTransport : FrameProcessor
     /// <summary>A move of the clock while a timer is armed that is more than the time arming takes.</summary>
     private static readonly TimeSpan s_clockJump = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>Waits until <paramref name="until"/> by the pipeline's clock (exact under a fake clock), or a wake-up.</summary>
+    /// <summary>
+    /// Waits until <paramref name="until"/> by the pipeline's clock (exact under a fake clock), a wake-up, or the loop's
+    /// stop (then it returns and the loop ends). <paramref name="wake"/> is the wake-up taken with the queue's state, so
+    /// nothing that changed that state since is missed; the timer and the stop complete it too, and a stale timer's
+    /// early wake-up only makes the loop look at the queue once more. No timer, task or promise is made per wait.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WaitAsync(TimeSpan? until, Task wake, CancellationToken stop)
     {
-        if (until is not { } due)
+        if (until is { } due)
         {
-            await wake.WaitAsync(stop).ConfigureAwait(false);
-            return;
-        }
-        var remaining = due - Now;
-        if (remaining <= TimeSpan.Zero)
-            return;
-        var elapsed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var timer = TimeProvider.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), elapsed, remaining, Timeout.InfiniteTimeSpan);
-        // A timer's period counts from when it is armed: if the clock jumped between reading it and arming (a fake
-        // clock's step), the timer would fire that much after the due time. Arm it again until the reading holds.
-        while (true)
-        {
-            var left = due - Now;
-            if (left <= TimeSpan.Zero)
+            var remaining = due - Now;
+            if (remaining <= TimeSpan.Zero)
                 return;
-            if (remaining - left < s_clockJump)
-                break;
-            remaining = left;
-            timer.Change(remaining, Timeout.InfiniteTimeSpan);
+            _timer!.Change(remaining, Timeout.InfiniteTimeSpan);
+            // A timer's period counts from when it is armed: if the clock jumped between reading it and arming (a fake
+            // clock's step), the timer would fire that much after the due time. Arm it again until the reading holds.
+            while (true)
+            {
+                var left = due - Now;
+                if (left <= TimeSpan.Zero)
+                    return;
+                if (remaining - left < s_clockJump)
+                    break;
+                remaining = left;
+                _timer.Change(remaining, Timeout.InfiniteTimeSpan);
+            }
         }
-        await Task.WhenAny(elapsed.Task, wake).WaitAsync(stop).ConfigureAwait(false);
+        // The stop's flag is set before its wake-up runs: a wake-up taken after that one is seen here instead.
+        if (!stop.IsCancellationRequested)
+            await wake.ConfigureAwait(false);
     }
 
     private Item RentItem(ItemKind kind)

@@ -7,7 +7,8 @@ namespace VoicePipeline.Together.Speech;
 /// <summary>
 /// Turns the bytes of a synthesis into whole s16le samples: strips a RIFF/WAV header where one arrives (a WAV body,
 /// or a model that puts one at the start of its audio deltas), checks that header's format, and carries an odd byte
-/// over to the next piece so a sample split across pieces is never lost. One instance per utterance.
+/// over to the next piece so a sample split across pieces is never lost. One utterance at a time: <see cref="Reset"/>
+/// starts the next one with the same buffers.
 /// </summary>
 internal sealed class PcmAssembler(int expectedSampleRate)
 {
@@ -41,6 +42,14 @@ internal sealed class PcmAssembler(int expectedSampleRate)
         }
         Emit(bytes);
         return _output.WrittenMemory;
+    }
+
+    /// <summary>Forgets the utterance so far (an unfinished header, an odd byte), keeping the buffers for the next one.</summary>
+    public void Reset()
+    {
+        _header.ResetWrittenCount();
+        _output.ResetWrittenCount();
+        _started = _inHeader = _hasCarry = false;
     }
 
     /// <summary>Whether an odd byte or an unfinished header is left over (the stream ended mid-sample).</summary>

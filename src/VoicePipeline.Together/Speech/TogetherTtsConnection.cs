@@ -26,6 +26,7 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly Task _receiveLoop;
     private readonly CancellationTokenSource _disposing = new();
+    private readonly PcmAssembler _assembler = new(SpeechRequest.ModelSampleRate); // one synthesis at a time, so one assembler
     private int _busy;
     private long _contexts;
 
@@ -107,7 +108,8 @@ public sealed class TogetherTtsConnection : IAsyncDisposable
             throw new InvalidOperationException("A synthesis is already running on this connection.");
         var context = contextId ?? $"ctx_{Interlocked.Increment(ref _contexts)}_{Environment.TickCount64:x}";
         var finished = false;
-        var assembler = new PcmAssembler(SpeechRequest.ModelSampleRate);
+        var assembler = _assembler;
+        assembler.Reset();
         ReceivedEvent current = default;
         IdleTimeout? stall = null;
         try
