@@ -285,13 +285,34 @@ public abstract class FrameProcessor : IAsyncDisposable
             while (reader.TryRead(out var item))
             {
                 var kind = item.Frame.Kind;
-                if (kind <= FrameKind.SystemLifecycle)
+                if (kind == FrameKind.SystemLifecycle)
                 {
-                    var handled = kind == FrameKind.SystemLifecycle
-                        ? HandleLifecycleFrameAsync(item.Frame, item.Direction, lifetime)
-                        : ProcessGuardedAsync(item.Frame, item.Direction, system: true, lifetime);
+                    var handled = HandleLifecycleFrameAsync(item.Frame, item.Direction, lifetime);
                     if (!handled.IsCompletedSuccessfully)
                         await handled.ConfigureAwait(false);
+                }
+                else if (kind < FrameKind.SystemLifecycle)
+                {
+                    // Guarded here rather than by AwaitGuardedAsync: a handler that goes asynchronous (the VAD waiting for
+                    // its batch, about every other audio frame) then costs this loop's one state machine, not one per frame.
+                    var work = StartProcessing(item.Frame, item.Direction, system: true, lifetime);
+                    if (!work.IsCompletedSuccessfully)
+                    {
+                        try
+                        {
+                            await work.ConfigureAwait(false);
+                        }
+                        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
+                        {
+                            // Shutting down: the work was abandoned on purpose.
+                        }
+#pragma warning disable CA1031 // A processor must never let an exception escape: it becomes an ErrorFrame.
+                        catch (Exception exception)
+#pragma warning restore CA1031
+                        {
+                            await ReportFailureAsync(exception, item.Frame).ConfigureAwait(false);
+                        }
+                    }
                 }
                 else if (!_cancelled)
                 {
@@ -371,18 +392,23 @@ public abstract class FrameProcessor : IAsyncDisposable
     /// <summary>The hot path: most frames complete synchronously, so only await when the work really is asynchronous.</summary>
     private ValueTask ProcessGuardedAsync(Frame frame, FrameDirection direction, bool system, CancellationToken token)
     {
-        ValueTask work;
+        var work = StartProcessing(frame, direction, system, token);
+        return work.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitGuardedAsync(work, frame, token);
+    }
+
+    /// <summary>Calls the frame's handler; an exception it throws before its first await comes back as a faulted task.</summary>
+    private ValueTask StartProcessing(Frame frame, FrameDirection direction, bool system, CancellationToken token)
+    {
         try
         {
-            work = system ? ProcessSystemFrameAsync(frame, direction, token) : ProcessFrameAsync(frame, direction, token);
+            return system ? ProcessSystemFrameAsync(frame, direction, token) : ProcessFrameAsync(frame, direction, token);
         }
-#pragma warning disable CA1031 // Caught and reported as an ErrorFrame by the slow path.
+#pragma warning disable CA1031 // Caught and reported as an ErrorFrame by whoever awaits the work.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            work = ValueTask.FromException(exception);
+            return ValueTask.FromException(exception);
         }
-        return work.IsCompletedSuccessfully ? ValueTask.CompletedTask : AwaitGuardedAsync(work, frame, token);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -59,7 +59,28 @@ public sealed class VadProcessor : FrameProcessor
         {
             case InputAudioRawFrame audio:
                 await PushFrameAsync(frame, direction, cancellationToken).ConfigureAwait(false);
-                await AnalyzeAsync(audio, cancellationToken).ConfigureAwait(false);
+                // Analyzed here rather than in a method of its own: about every other frame waits for the batched model,
+                // and each async method between here and that wait would cost a state machine per frame.
+                if (audio.SampleRate != _rate || audio.Channels != _channels)
+                {
+                    _analyzer.Configure(audio.SampleRate, audio.Channels);
+                    _rate = audio.SampleRate;
+                    _channels = audio.Channels;
+                }
+                var results = ArrayPool<VadWindow>.Shared.Rent(Math.Max(1, _analyzer.GetMaxWindows(audio.Audio.Length / sizeof(short))));
+                try
+                {
+                    var count = await _analyzer.AnalyzeAsync(MemoryMarshal.Cast<byte, short>(audio.Audio.Span), results).ConfigureAwait(false);
+                    for (var i = 0; i < count; i++)
+                    {
+                        if (_machine.Update(results[i]) is { } transition)
+                            await PushTransitionAsync(transition, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<VadWindow>.Shared.Return(results);
+                }
                 break;
             case InOrderParamsUpdate update:
                 _machine.Params = update.Update.Params.Validate();
@@ -77,36 +98,14 @@ public sealed class VadProcessor : FrameProcessor
         return ValueTask.CompletedTask;
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AnalyzeAsync(InputAudioRawFrame audio, CancellationToken cancellationToken)
+    private async ValueTask PushTransitionAsync(VadTransition transition, CancellationToken cancellationToken)
     {
-        if (audio.SampleRate != _rate || audio.Channels != _channels)
-        {
-            _analyzer.Configure(audio.SampleRate, audio.Channels);
-            _rate = audio.SampleRate;
-            _channels = audio.Channels;
-        }
-
-        var results = ArrayPool<VadWindow>.Shared.Rent(Math.Max(1, _analyzer.GetMaxWindows(audio.Audio.Length / sizeof(short))));
-        try
-        {
-            var count = await _analyzer.AnalyzeAsync(MemoryMarshal.Cast<byte, short>(audio.Audio.Span), results).ConfigureAwait(false);
-            for (var i = 0; i < count; i++)
-            {
-                if (_machine.Update(results[i]) is not { } transition)
-                    continue;
-                Frame speaking = transition.Speaking
-                    ? new UserStartedSpeakingFrame { Timestamp = transition.Timestamp, StartSecs = transition.WaitedSecs }
-                    : new UserStoppedSpeakingFrame { Timestamp = transition.Timestamp, StopSecs = transition.WaitedSecs };
-                await PushFrameAsync(speaking, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
-                if (transition.Speaking && _interruptOnSpeech && StartFrame?.AllowInterruptions != false)
-                    await PushFrameAsync(new InterruptionFrame(), FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        finally
-        {
-            ArrayPool<VadWindow>.Shared.Return(results);
-        }
+        Frame speaking = transition.Speaking
+            ? new UserStartedSpeakingFrame { Timestamp = transition.Timestamp, StartSecs = transition.WaitedSecs }
+            : new UserStoppedSpeakingFrame { Timestamp = transition.Timestamp, StopSecs = transition.WaitedSecs };
+        await PushFrameAsync(speaking, FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
+        if (transition.Speaking && _interruptOnSpeech && StartFrame?.AllowInterruptions != false)
+            await PushFrameAsync(new InterruptionFrame(), FrameDirection.Downstream, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A <see cref="VadParamsUpdateFrame"/> riding the system-frame loop with the audio.</summary>
