@@ -6,9 +6,14 @@ namespace VoicePipeline.Transports.WebSockets;
 
 /// <summary>
 /// One session's limits (see <see cref="VoicePipelineServerOptions"/>): the input rate and message size, checked as
-/// messages arrive; the idle timeout and the maximum session length, on timers; the send timeout, armed while a send
-/// is in flight. A breach logs a line and ends the session through <c>onBreach</c> with its close code.
+/// messages arrive; the idle timeout, the maximum session length and the send timeout, on timers. A breach logs a
+/// line and ends the session through <c>onBreach</c> with its close code.
 /// </summary>
+/// <remarks>
+/// A message and a send only write a timestamp: re-arming a timer for each of them (about a hundred a second per
+/// session) took the runtime's timer-queue lock as often. Instead the idle and send timers, when they fire, re-arm
+/// themselves for the time still left.
+/// </remarks>
 internal sealed partial class SessionLimits : IDisposable
 {
     private readonly VoicePipelineServerOptions _options;
@@ -20,6 +25,7 @@ internal sealed partial class SessionLimits : IDisposable
     private readonly ITimer _idle;
     private readonly ITimer _length;
     private readonly ITimer _send;
+    private long _lastReceivedAt;
     private long _sendStartedAt;
     private int _messageBytes;
     private bool _breached;
@@ -33,9 +39,10 @@ internal sealed partial class SessionLimits : IDisposable
         _onSendTimeout = onSendTimeout;
         _rate = new InputRateLimiter(options.InputSampleRate, options.MaxInputRate, options.InputRateWindow, options.TimeProvider);
         var time = options.TimeProvider;
-        _idle = time.CreateTimer(static s => ((SessionLimits)s!).OnIdle(), this, options.IdleTimeout, Timeout.InfiniteTimeSpan);
+        _lastReceivedAt = time.GetTimestamp();
+        _idle = time.CreateTimer(static s => ((SessionLimits)s!).OnIdleTimer(), this, options.IdleTimeout, Timeout.InfiniteTimeSpan);
         _length = time.CreateTimer(static s => ((SessionLimits)s!).OnLengthReached(), this, options.MaxSessionLength, Timeout.InfiniteTimeSpan);
-        _send = time.CreateTimer(static s => ((SessionLimits)s!).OnSendTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _send = time.CreateTimer(static s => ((SessionLimits)s!).OnSendTimer(), this, options.SendTimeout, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Checks a received chunk (a whole message or part of one); false when it broke a limit (the session is closing: drop it).</summary>
@@ -45,7 +52,7 @@ internal sealed partial class SessionLimits : IDisposable
     {
         if (_breached)
             return false; // closing: what the client still sends is dropped
-        _idle.Change(_options.IdleTimeout, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _lastReceivedAt, _options.TimeProvider.GetTimestamp());
         _messageBytes += count;
         if (_messageBytes > _options.MaxMessageBytes)
         {
@@ -75,12 +82,8 @@ internal sealed partial class SessionLimits : IDisposable
         return false;
     }
 
-    /// <summary>Arms the send timeout; call <see cref="SendEnded"/> when the send returns.</summary>
-    public void SendStarted()
-    {
-        Volatile.Write(ref _sendStartedAt, _options.TimeProvider.GetTimestamp());
-        _send.Change(_options.SendTimeout, Timeout.InfiniteTimeSpan);
-    }
+    /// <summary>Starts the send timeout; call <see cref="SendEnded"/> when the send returns.</summary>
+    public void SendStarted() => Volatile.Write(ref _sendStartedAt, _options.TimeProvider.GetTimestamp());
 
     /// <summary>Disarms the send timeout.</summary>
     public void SendEnded() => Volatile.Write(ref _sendStartedAt, 0);
@@ -92,8 +95,14 @@ internal sealed partial class SessionLimits : IDisposable
         _send.Dispose();
     }
 
-    private void OnIdle()
+    private void OnIdleTimer()
     {
+        var idle = _options.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastReceivedAt));
+        if (idle < _options.IdleTimeout)
+        {
+            _idle.Change(_options.IdleTimeout - idle, Timeout.InfiniteTimeSpan);
+            return;
+        }
         Log.Idle(_logger, _id, _options.IdleTimeout.TotalSeconds);
         _onBreach(WebSocketCloseStatus.NormalClosure, "idle timeout");
     }
@@ -107,12 +116,10 @@ internal sealed partial class SessionLimits : IDisposable
     private void OnSendTimer()
     {
         var started = Volatile.Read(ref _sendStartedAt);
-        if (started == 0)
-            return;
-        var elapsed = _options.TimeProvider.GetElapsedTime(started);
+        var elapsed = started == 0 ? TimeSpan.Zero : _options.TimeProvider.GetElapsedTime(started);
         if (elapsed < _options.SendTimeout)
         {
-            _send.Change(_options.SendTimeout - elapsed, Timeout.InfiniteTimeSpan); // a later send re-armed the start
+            _send.Change(_options.SendTimeout - elapsed, Timeout.InfiniteTimeSpan); // no send in flight, or not for long
             return;
         }
         Log.SendTimeout(_logger, _id, _options.SendTimeout.TotalSeconds);

@@ -238,6 +238,49 @@ public class ServerLimitsTests
     }
 
     [Fact]
+    public async Task The_idle_timeout_counts_from_the_last_message_received()
+    {
+        var time = new FakeTimeProvider();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await VoiceWebSocketServer.StartAsync(session =>
+        {
+            started.SetResult();
+            return session.RunPipelineAsync([new AudioEcho()]);
+        }, new WebSocketServerOptions { Port = 0, TimeProvider = time, IdleTimeout = TimeSpan.FromSeconds(30), Output = new() { RealTime = false } });
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(server.SocketUrl, CancellationToken.None);
+        await started.Task.WaitAsync(s_guard);
+
+        time.Advance(TimeSpan.FromSeconds(20));
+        var first = await EchoAsync(client);
+        time.Advance(TimeSpan.FromSeconds(20)); // 40 s after the start, 20 s after the message: still open
+        var second = await EchoAsync(client);
+        var closed = ReceiveUntilCloseAsync(client);
+        time.Advance(TimeSpan.FromSeconds(29));
+        var earlyClose = closed.IsCompleted;
+        time.Advance(TimeSpan.FromSeconds(1)); // 30 s after the last message
+        var (status, description, _) = await closed.WaitAsync(s_guard);
+
+        first.Should().Be(WebSocketMessageType.Binary);
+        second.Should().Be(WebSocketMessageType.Binary, "a message 20 s in restarts the 30 s, so the session was open at 40 s");
+        earlyClose.Should().BeFalse();
+        status.Should().Be(WebSocketCloseStatus.NormalClosure);
+        description.Should().Be("idle timeout");
+
+        static async Task<WebSocketMessageType> EchoAsync(ClientWebSocket client)
+        {
+            await client.SendAsync(new byte[640], WebSocketMessageType.Binary, true, CancellationToken.None);
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var received = await client.ReceiveAsync(buffer.AsMemory(), CancellationToken.None).AsTask().WaitAsync(s_guard);
+                if (received.MessageType != WebSocketMessageType.Text) // the wire's events are text; the echo is audio
+                    return received.MessageType;
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_session_is_closed_at_the_maximum_session_length()
     {
         var time = new FakeTimeProvider();
