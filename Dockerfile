@@ -28,7 +28,8 @@ WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_ENVIRONMENT=Production \
     DOTNET_gcServer=1 \
-    DOTNET_GCDynamicAdaptationMode=1
+    DOTNET_GCDynamicAdaptationMode=1 \
+    DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
 # The aspnet images ship an unprivileged "app" user (UID 1654).
 USER app
 EXPOSE 8765

@@ -127,6 +127,8 @@ public sealed class FunctionCallTests : IAsyncLifetime
         await harness.WaitForDownstreamAsync<FunctionCallInProgressFrame>(_ => harness.Downstream.OfType<FunctionCallInProgressFrame>().Count() == 2);
         await harness.SendAsync(new InterruptionFrame());
         await slowCancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        // The cancelled call's result is pushed by the call's own task, so wait for it rather than assume it beats the end.
+        await harness.WaitForDownstreamAsync<FunctionCallResultFrame>(f => f.FunctionName == "search");
         bookingRelease.SetResult();
         await harness.WaitForDownstreamAsync<FunctionCallResultFrame>(f => f.FunctionName == "book");
         await harness.EndAsync();

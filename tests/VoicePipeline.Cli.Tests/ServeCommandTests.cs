@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using System.Threading.Channels;
+using VoicePipeline.Tests.Shared;
 
 namespace VoicePipeline.Cli.Tests;
 
@@ -12,10 +13,12 @@ public partial class ServeCommandTests
 {
     private static readonly TimeSpan s_guard = TimeSpan.FromSeconds(90);
 
-    [Fact]
-    public async Task Serve_answers_TwiML_with_the_public_url_and_drains_live_sessions_on_SIGTERM()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // as the Dockerfile runs it: socket completions and Kestrel's continuations on the I/O thread
+    public async Task Serve_answers_TwiML_with_the_public_url_and_drains_live_sessions_on_SIGTERM(bool inlineSocketIo)
     {
-        await using var serve = await ServeProcess.StartAsync("--port", "0", "--grace-period", "2", "--public-url", "https://voice.example.com", "--verbose");
+        await using var serve = await ServeProcess.StartAsync(inlineSocketIo, "--port", "0", "--grace-period", "2", "--public-url", "https://voice.example.com", "--verbose");
         using var http = new HttpClient { BaseAddress = serve.BaseUrl };
 
         var twiml = await (await http.PostAsync("/twilio", content: null)).Content.ReadAsStringAsync();
@@ -36,6 +39,7 @@ public partial class ServeCommandTests
         var exitCode = await serve.WaitForExitAsync(TimeSpan.FromSeconds(2 + 8));
         signalled.Stop();
 
+        serve.StartupLines.Any(l => l.Contains("socket I/O completes inline", StringComparison.Ordinal)).Should().Be(inlineSocketIo, string.Join('\n', serve.StartupLines));
         twiml.Should().Contain("<Response><Connect><Stream url=\"wss://voice.example.com/twilio/ws\"/></Connect></Response>");
         page.StatusCode.Should().Be(HttpStatusCode.OK);
         twilioStream.StatusCode.Should().Be(HttpStatusCode.BadRequest, "the Twilio stream endpoint is mapped (WebSocket requests only)");
@@ -45,6 +49,61 @@ public partial class ServeCommandTests
         signalled.Elapsed.Should().BeGreaterThan(TimeSpan.FromSeconds(1.9), "the live session got its grace period")
             .And.BeLessThan(TimeSpan.FromSeconds(2 + 8), "the process exits within the grace period plus a few seconds");
     }
+
+    [Fact]
+    public async Task With_inline_socket_io_a_spoken_question_gets_a_final_transcript_and_a_spoken_reply()
+    {
+        await using var serve = await ServeProcess.StartAsync(inlineSocketIo: true, "--port", "0");
+        using var live = new ClientWebSocket();
+        await live.ConnectAsync(new Uri($"ws://{serve.BaseUrl.Authority}/ws"), CancellationToken.None);
+        var audio = TestAudio.Concat(TestAudio.Speak("What is two plus three?"), TestAudio.Silence(2));
+        var bytes = new byte[audio.Length * sizeof(short)];
+        Buffer.BlockCopy(audio, 0, bytes, 0, bytes.Length);
+        using var timeout = new CancellationTokenSource(s_guard);
+
+        var received = ReceiveUntilAsync(live, timeout.Token);
+        // A client at real time (the server refuses audio faster than 1.5x): 100 ms a message.
+        using (var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(100)))
+        {
+            for (var offset = 0; offset < bytes.Length; offset += 3200)
+            {
+                await live.SendAsync(bytes.AsMemory(offset, Math.Min(3200, bytes.Length - offset)), WebSocketMessageType.Binary, true, timeout.Token);
+                await pace.WaitForNextTickAsync(timeout.Token);
+            }
+        }
+        var (events, replyBytes) = await received;
+
+        events.Should().Contain(e => e.Contains("\"type\":\"transcript\"", StringComparison.Ordinal) && e.Contains("\"final\":true", StringComparison.Ordinal) && e.Contains("three", StringComparison.OrdinalIgnoreCase));
+        events.Should().Contain(e => e.Contains("\"type\":\"bot_text\",\"text\":\"You\"", StringComparison.Ordinal), "the reply (the emulator says what it heard) is spoken word by word");
+        replyBytes.Should().BeGreaterThanOrEqualTo(ReplyBytes);
+
+        // Reads events and the bot's audio until the reply is heard (its text and half a second of its speech).
+        static async Task<(List<string> Events, int ReplyBytes)> ReceiveUntilAsync(ClientWebSocket client, CancellationToken token)
+        {
+            var events = new List<string>();
+            var replyBytes = 0;
+            var buffer = new byte[64 * 1024];
+            while (replyBytes < ReplyBytes || !events.Any(e => e.Contains("\"type\":\"bot_text\"", StringComparison.Ordinal)))
+            {
+                var message = await client.ReceiveAsync(buffer.AsMemory(), token);
+                var length = message.Count;
+                while (!message.EndOfMessage)
+                {
+                    message = await client.ReceiveAsync(buffer.AsMemory(length), token);
+                    length += message.Count;
+                }
+                if (message.MessageType == WebSocketMessageType.Close)
+                    break;
+                if (message.MessageType == WebSocketMessageType.Binary)
+                    replyBytes += length;
+                else
+                    events.Add(Encoding.UTF8.GetString(buffer, 0, length));
+            }
+            return (events, replyBytes);
+        }
+    }
+
+    private const int ReplyBytes = 24_000 * sizeof(short) / 2; // 500 ms of the bot's 24 kHz speech
 
     private static async Task<WebSocketCloseStatus?> ReceiveCloseAsync(ClientWebSocket client)
     {
@@ -88,7 +147,10 @@ public partial class ServeCommandTests
             }
         }
 
-        public static async Task<ServeProcess> StartAsync(params string[] arguments)
+        /// <summary>What it printed before its address.</summary>
+        public List<string> StartupLines { get; } = [];
+
+        public static async Task<ServeProcess> StartAsync(bool inlineSocketIo, params string[] arguments)
         {
             var info = new ProcessStartInfo("dotnet")
             {
@@ -103,14 +165,21 @@ public partial class ServeCommandTests
             foreach (var a in arguments)
                 info.ArgumentList.Add(a);
             info.Environment.Remove("TOGETHER_API_KEY");
+            info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = inlineSocketIo ? "1" : "0";
             var process = Process.Start(info)!;
             using var timeout = new CancellationTokenSource(s_guard);
+            var startup = new List<string>();
             while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
                 var match = Address().Match(line);
-                if (match.Success)
+                if (!match.Success)
+                {
+                    startup.Add(line);
+                }
+                else
                 {
                     var serve = new ServeProcess(process, new Uri(match.Value));
+                    serve.StartupLines.AddRange(startup);
                     _ = serve.PumpStderrAsync();
                     _ = process.StandardOutput.ReadToEndAsync();
                     return serve;

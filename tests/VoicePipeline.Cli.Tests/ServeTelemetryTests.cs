@@ -14,7 +14,7 @@ public partial class ServeCommandTests
     [Fact]
     public async Task Metrics_show_the_active_sessions_going_from_0_to_1_and_back_to_0_across_a_session()
     {
-        await using var serve = await ServeProcess.StartAsync("--port", "0", "--verbose");
+        await using var serve = await ServeProcess.StartAsync(inlineSocketIo: true, "--port", "0", "--verbose");
         using var http = new HttpClient { BaseAddress = serve.BaseUrl };
 
         var before = await http.GetAsync("/metrics");
@@ -40,7 +40,7 @@ public partial class ServeCommandTests
     public async Task Otlp_exports_the_conversation_span_and_the_meter_to_a_collector_over_http_protobuf()
     {
         await using var collector = OtlpReceiver.Start();
-        await using var serve = await ServeProcess.StartAsync("--port", "0", "--otlp", collector.BaseUrl.ToString(), "--verbose");
+        await using var serve = await ServeProcess.StartAsync(inlineSocketIo: true, "--port", "0", "--otlp", collector.BaseUrl.ToString(), "--verbose");
         using (var live = new ClientWebSocket())
         {
             await live.ConnectAsync(new Uri($"ws://{serve.BaseUrl.Authority}/ws"), CancellationToken.None);

@@ -28,6 +28,8 @@ internal static class GcChoice
         start.Environment["DOTNET_GCDynamicAdaptationMode"] = choice == "datas" ? "1" : "0";
         // As vp's runtimeconfig sets it (src/VoicePipeline.Cli/VoicePipeline.Cli.csproj): idle pool workers do not spin.
         start.Environment.TryAdd("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");
+        // As the Dockerfile sets it for vp serve: socket completions, and so Kestrel's continuations, run inline.
+        start.Environment.TryAdd("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the benchmark with the chosen GC");
         void Kill(object? sender, EventArgs e)
         {
