@@ -57,17 +57,18 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
         int? maxSessions = fixedSessions;
         if (fixedSessions is null)
         {
-            maxSessions = await run.RampAsync(step, limit, TimeSpan.FromSeconds(seconds), server.Url, echo: false, started, s_budget - TimeSpan.FromMinutes(3.5));
+            (maxSessions, _) = await run.RampAsync(step, limit, TimeSpan.FromSeconds(seconds), server.Url, echo: false, started, s_budget - TimeSpan.FromMinutes(3.5));
             Progress($"pipeline held {maxSessions} sessions");
         }
         var measured = maxSessions > 0
             ? await run.PhaseAsync(maxSessions.Value, TimeSpan.FromSeconds(fixedSessions is null ? measure : seconds), server.Url, echo: false, record: fixedSessions is not null, openStep: step)
             : null;
         int? baselineMax = null;
+        bool? baselineCut = null;
         if (baseline)
         {
-            baselineMax = fixedSessions is { } count
-                ? (await run.PhaseAsync(count, TimeSpan.FromSeconds(10), server.EchoUrl, echo: true)).FellBehind ? 0 : count
+            (baselineMax, baselineCut) = fixedSessions is { } count
+                ? ((await run.PhaseAsync(count, TimeSpan.FromSeconds(10), server.EchoUrl, echo: true)).FellBehind ? 0 : count, false)
                 : await run.RampAsync(step, limit, TimeSpan.FromSeconds(10), server.EchoUrl, echo: true, started, s_budget);
             Progress($"echo baseline held {baselineMax} sessions");
         }
@@ -82,6 +83,8 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             ["frame_lag_p99_ms"] = measured is null ? null : Round(measured.FrameLagP99),
             ["event_lag_p99_ms"] = measured is null ? null : Round(measured.EventLagP99),
             ["baseline_max_sessions"] = baselineMax,
+            // True when the echo's ramp ended on the run's time budget, not on a session falling behind: a lower bound.
+            ["baseline_cut_by_budget"] = baselineCut,
             ["sessions_measured"] = sessions,
             ["fell_behind"] = fellBehind,
             ["dropped_frames"] = measured?.Dropped,
@@ -196,10 +199,14 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
             return phase;
         }
 
-        /// <summary>Adds <paramref name="step"/> sessions every <paramref name="stepLength"/> until one falls behind; returns the count that held.</summary>
-        public async Task<int> RampAsync(int step, int limit, TimeSpan stepLength, Uri url, bool echo, Stopwatch started, TimeSpan budget)
+        /// <summary>
+        /// Adds <paramref name="step"/> sessions every <paramref name="stepLength"/> until one falls behind; returns the
+        /// count that held, and whether the ramp stopped on <paramref name="budget"/> (or the limit) before any fell behind.
+        /// </summary>
+        public async Task<(int Held, bool Cut)> RampAsync(int step, int limit, TimeSpan stepLength, Uri url, bool echo, Stopwatch started, TimeSpan budget)
         {
             var held = 0;
+            var cut = true;
             for (var sessions = step; sessions <= limit; sessions += step)
             {
                 if (started.Elapsed + stepLength > budget)
@@ -215,12 +222,15 @@ internal sealed class LoadBenchmark : IHotPathBenchmark
                 Report(phase, echo);
                 Steps.Add(phase);
                 if (phase.FellBehind)
+                {
+                    cut = false;
                     break;
+                }
                 held = sessions;
             }
             await clients.SendAsync("close", s_commandTimeout);
             await server.WaitIdleAsync(TimeSpan.FromSeconds(30));
-            return held;
+            return (held, cut);
         }
 
         private async Task<bool> OpenAsync(int count, Uri url)
