@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime;
+using VoicePipeline.Cli.Commands;
 
 namespace VoicePipeline.Benchmarks.Load;
 
@@ -29,7 +30,7 @@ internal static class GcChoice
         // As vp's runtimeconfig sets it (src/VoicePipeline.Cli/VoicePipeline.Cli.csproj): idle pool workers do not spin.
         start.Environment.TryAdd("DOTNET_ThreadPool_UnfairSemaphoreSpinLimit", "0");
         // As the Dockerfile sets it for vp serve: socket completions, and so Kestrel's continuations, run inline.
-        start.Environment.TryAdd("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+        start.Environment.TryAdd(ServeAgent.InlineSocketCompletionsVariable, "1");
         using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the benchmark with the chosen GC");
         void Kill(object? sender, EventArgs e)
         {

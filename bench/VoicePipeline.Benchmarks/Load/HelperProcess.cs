@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text.Json;
+using VoicePipeline.Cli.Commands;
 
 namespace VoicePipeline.Benchmarks.Load;
 
@@ -55,7 +56,7 @@ internal sealed class HelperProcess : IDisposable
         // A helper's own GC needs no server heaps.
         start.Environment["DOTNET_gcServer"] = "0";
         start.Environment.Remove(GcChoice.ChildMarker);
-        start.Environment.Remove("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"); // the server's setting, not the clients' or the emulator's
+        start.Environment.Remove(ServeAgent.InlineSocketCompletionsVariable); // the server's setting, not the clients' or the emulator's
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start the {args[0]} process");
         return new HelperProcess(process, directory);
     }

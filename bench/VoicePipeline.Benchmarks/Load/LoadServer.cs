@@ -108,8 +108,7 @@ internal sealed class LoadServer : IAsyncDisposable
         var echoBuilder = WebApplication.CreateSlimBuilder();
         echoBuilder.Logging.ClearProviders();
         echoBuilder.WebHost.UseUrls("http://127.0.0.1:0");
-        if (ServeAgent.InlineSocketCompletions)
-            echoBuilder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true); // scheduled as vp serve's host is
+        ServeAgent.UseSocketScheduling(echoBuilder.WebHost); // scheduled as vp serve's host is
         var echo = echoBuilder.Build();
         echo.UseWebSockets();
         echo.Map("/echo", context => EchoAsync(context, server!));

@@ -69,7 +69,7 @@ internal static class ServeCommand
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
                 var address = new Uri(app.Urls.First());
                 if (ServeAgent.InlineSocketCompletions)
-                    Console.WriteLine("vp serve: socket I/O completes inline (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)");
+                    Console.WriteLine($"vp serve: socket I/O completes inline ({ServeAgent.InlineSocketCompletionsVariable}=1)");
                 Console.WriteLine($"vp serve: listening on {address.GetLeftPart(UriPartial.Authority)}/ (page /, raw wire /ws, Pipecat clients /pipecat/ws, Twilio webhook /twilio and stream /twilio/ws, /healthz, /readyz, /metrics); SIGTERM or Ctrl+C drains for up to {grace.ToString(CultureInfo.InvariantCulture)} s");
                 // Ctrl+C and SIGTERM stop the host (its console lifetime), which drains the sessions before it stops.
                 await app.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);

@@ -302,15 +302,11 @@ public abstract class FrameProcessor : IAsyncDisposable
                         {
                             await work.ConfigureAwait(false);
                         }
-                        catch (OperationCanceledException) when (lifetime.IsCancellationRequested)
-                        {
-                            // Shutting down: the work was abandoned on purpose.
-                        }
 #pragma warning disable CA1031 // A processor must never let an exception escape: it becomes an ErrorFrame.
                         catch (Exception exception)
 #pragma warning restore CA1031
                         {
-                            await ReportFailureAsync(exception, item.Frame).ConfigureAwait(false);
+                            await OnProcessingFailedAsync(exception, item.Frame, lifetime).ConfigureAwait(false);
                         }
                     }
                 }
@@ -418,17 +414,22 @@ public abstract class FrameProcessor : IAsyncDisposable
         {
             await work.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Interrupted or shutting down: the work was abandoned on purpose.
-        }
 #pragma warning disable CA1031 // A processor must never let an exception escape: it becomes an ErrorFrame.
         catch (Exception exception)
 #pragma warning restore CA1031
         {
-            await ReportFailureAsync(exception, frame).ConfigureAwait(false);
+            await OnProcessingFailedAsync(exception, frame, token).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// What a handler's exception becomes: nothing when it is the cancellation of <paramref name="token"/> (interrupted
+    /// or shutting down: the work was abandoned on purpose), otherwise a logged <see cref="ErrorFrame"/>.
+    /// </summary>
+    private ValueTask OnProcessingFailedAsync(Exception exception, Frame frame, CancellationToken token)
+        => exception is OperationCanceledException && token.IsCancellationRequested
+            ? ValueTask.CompletedTask
+            : ReportFailureAsync(exception, frame);
 
     private async ValueTask ReportFailureAsync(Exception exception, Frame frame)
     {
